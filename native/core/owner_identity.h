@@ -1,0 +1,32 @@
+// Who owns a row: pid, process start time and pid namespace, and the liveness check
+// used to reclaim rows of dead owners. Pairs with owner_identity.cc and table.cc.
+#pragma once
+
+#include <cstdint>
+
+namespace ott {
+
+struct OwnerIdentity {
+  uint32_t pid;
+  uint64_t start_time;     // Linux: field 22 of /proc/<pid>/stat (clock ticks since boot)
+  uint64_t pid_namespace;  // Linux: inode of /proc/<pid>/ns/pid; 0 when unknown
+};
+
+// The calling process, read once per fork (the pid is re-checked on every call).
+const OwnerIdentity& SelfIdentity();
+
+// Start time of `pid` as seen from this pid namespace; 0 when it cannot be read.
+uint64_t ReadProcessStartTime(uint32_t pid);
+
+enum class Liveness { kAlive, kDead, kUnknown };
+
+// Decides whether the owner recorded in a row still runs.
+// - Same pid namespace: dead when the pid does not exist, or when it now belongs to a
+//   process with another start time (pid reuse).
+// - Another pid namespace (a container sharing /dev/shm): pids mean nothing here, so the
+//   owner is alive while its lease (heartbeat) is younger than `lease_timeout_ms`.
+// - Namespace unknown: as "same namespace" when a start time was recorded, else kUnknown.
+Liveness CheckOwner(const OwnerIdentity& owner, double lease_ms, double now_ms,
+                    double lease_timeout_ms);
+
+}  // namespace ott
