@@ -27,6 +27,8 @@ export interface RunOptions {
 
 /** What `table.run()` hands to the function it runs. Never throws. */
 export interface TaskReport {
+  /** The task's id (as `observe()` returns), for `getStatus()` or `cancel()` elsewhere. */
+  readonly id: string;
   /** Records a status (and data). A final status ends the row; later reports are ignored. */
   status(status: ObservableTaskStatus, data?: unknown): void;
   /**
@@ -325,6 +327,7 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
 
   #reportFor(owned: OwnedTask): TaskReport {
     return {
+      id: taskId(owned.slot, owned.generation),
       status: (status, data) => {
         owned.activity++;
         if (!isObservableTaskStatus(status)) {
@@ -442,7 +445,7 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
   }
 
   async #runUntracked<T>(fn: (report: TaskReport, signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
-    return fn({ status: ignore, progress: ignore }, new AbortController().signal);
+    return fn({ id: `untracked:${++this.#untracked}`, status: ignore, progress: ignore }, new AbortController().signal);
   }
 
   #startWatch(): void {
