@@ -137,6 +137,10 @@ export interface NativeTable {
   scanStats(nowMs: number, out: Float64Array): void;
   readCategory(index: number, out: Float64Array): string | undefined;
   reclaimDead(nowMs: number, leaseTimeoutMs: number): number;
+  /** Benchmark floor: a bare sequence-locked copy into a claimed slot's data field. */
+  floorWrite(slot: number, bytes: Uint8Array): void;
+  /** Benchmark helper: the counter and histogram updates of one completion. */
+  countForBenchmark(categoryIndex: number, durationSeconds: number): void;
 }
 
 /** Internal. The module's exports. */

@@ -48,6 +48,8 @@ Napi::Function TableWrap::Define(Napi::Env env) {
                          InstanceMethod<&TableWrap::JS_scanStats>("scanStats"),
                          InstanceMethod<&TableWrap::JS_readCategory>("readCategory"),
                          InstanceMethod<&TableWrap::JS_reclaimDead>("reclaimDead"),
+                         InstanceMethod<&TableWrap::JS_floorWrite>("floorWrite"),
+                         InstanceMethod<&TableWrap::JS_countForBenchmark>("countForBenchmark"),
                      });
 }
 
@@ -326,6 +328,22 @@ Napi::Value TableWrap::JS_reclaimDead(const Napi::CallbackInfo& info) {
   if (!EnsureOpen(env)) return env.Undefined();
   return Napi::Number::New(env, table_.ReclaimDead(info[0].As<Napi::Number>().DoubleValue(),
                                                    info[1].As<Napi::Number>().DoubleValue()));
+}
+
+Napi::Value TableWrap::JS_floorWrite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!EnsureOpen(env) || table_.read_only()) return env.Undefined();
+  size_t len = 0;
+  const uint8_t* bytes = TypedData<const uint8_t>(info[1], &len);
+  table_.FloorWrite(info[0].As<Napi::Number>().Uint32Value(), bytes, len);
+  return env.Undefined();
+}
+
+Napi::Value TableWrap::JS_countForBenchmark(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!EnsureOpen(env) || table_.read_only()) return env.Undefined();
+  table_.CountForBenchmark(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().DoubleValue());
+  return env.Undefined();
 }
 
 }  // namespace ott

@@ -36,6 +36,8 @@ class TableWrap : public Napi::ObjectWrap<TableWrap> {
   Napi::Value JS_scanStats(const Napi::CallbackInfo& info);
   Napi::Value JS_readCategory(const Napi::CallbackInfo& info);
   Napi::Value JS_reclaimDead(const Napi::CallbackInfo& info);
+  Napi::Value JS_floorWrite(const Napi::CallbackInfo& info);
+  Napi::Value JS_countForBenchmark(const Napi::CallbackInfo& info);
 
   // Copies a JS string as UTF-8 into `buffer` (capacity bytes, NUL included) and returns
   // the length; a result of capacity - 1 means the string may have been longer.

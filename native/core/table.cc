@@ -254,8 +254,7 @@ uint32_t Table::CategoryIndex(const uint8_t* name, size_t len) {
     if (state == kCategoryFree) {
       // acq_rel on success: we become the entry's only writer until we publish it;
       // acquire on failure: pairs with the winner's release store of its state.
-      if (entry->state.compare_exchange_strong(state, kCategoryClaiming, std::memory_order_acq_rel,
-                                               std::memory_order_acquire)) {
+      if (entry->state.compare_exchange_strong(state, kCategoryClaiming, std::memory_order_acq_rel, std::memory_order_acquire)) {  // success acq_rel / failure acquire: see above
         std::memcpy(entry->name, name, len);
         entry->name_len = static_cast<uint32_t>(len);
         entry->name_hash = hash;
@@ -299,11 +298,11 @@ bool Table::ReadCategory(uint32_t index, char* name_out, uint32_t* name_len, dou
   // relaxed (all loads below): monotonic statistics; no data is published through them.
   out[k++] = static_cast<double>(entry->started.load(std::memory_order_relaxed));
   for (uint32_t s = 0; s < kFinalStatusCount; ++s)
-    out[k++] = static_cast<double>(entry->completed[s].load(std::memory_order_relaxed));
+    out[k++] = static_cast<double>(entry->completed[s].load(std::memory_order_relaxed));  // relaxed: statistic only
   for (uint32_t s = 0; s < kFinalStatusCount; ++s)
-    out[k++] = static_cast<double>(entry->duration_sum_us[s].load(std::memory_order_relaxed));
-  out[k++] = static_cast<double>(entry->wait_sum_us.load(std::memory_order_relaxed));
-  out[k++] = static_cast<double>(entry->wait_count.load(std::memory_order_relaxed));
+    out[k++] = static_cast<double>(entry->duration_sum_us[s].load(std::memory_order_relaxed));  // relaxed: statistic only
+  out[k++] = static_cast<double>(entry->wait_sum_us.load(std::memory_order_relaxed));  // relaxed: statistic only
+  out[k++] = static_cast<double>(entry->wait_count.load(std::memory_order_relaxed));  // relaxed: statistic only
   const uint32_t per = CategoryBucketsPerHistogram(params_.bucket_count);
   for (uint32_t h = 0; h <= kFinalStatusCount; ++h) {
     std::atomic<uint64_t>* buckets = DurationBuckets(entry, h);
@@ -335,8 +334,7 @@ bool Table::TryClaimSlot(uint32_t slot, uint32_t pid, uint64_t* generation) {
   // owner's last body writes and `seq` value happen-before ours and we continue its
   // sequence; release orders nothing yet but keeps the claim ordered before our writes.
   // relaxed on failure: we just move on to another slot.
-  if (!row->claim.compare_exchange_strong(claim, next, std::memory_order_acq_rel,
-                                          std::memory_order_relaxed)) {
+  if (!row->claim.compare_exchange_strong(claim, next, std::memory_order_acq_rel, std::memory_order_relaxed)) {
     return false;
   }
   *generation = ClaimGeneration(next);
@@ -421,8 +419,7 @@ void Table::ReleaseSlot(uint32_t slot, uint64_t generation, uint32_t pid) {
   uint64_t expected = MakeClaim(generation, pid);
   // Release: the final body and counter writes above happen-before the next claimer's
   // acquire CAS in TryClaimSlot. relaxed on failure: someone else already released it.
-  row->claim.compare_exchange_strong(expected, MakeClaim(generation, 0), std::memory_order_release,
-                                     std::memory_order_relaxed);
+  row->claim.compare_exchange_strong(expected, MakeClaim(generation, 0), std::memory_order_release, std::memory_order_relaxed);  // see above
   // relaxed: hint only; a stale bit is repaired by the next claimer.
   Bitmap()[slot / 64].fetch_and(~(1ull << (slot % 64)), std::memory_order_relaxed);
 }
@@ -435,9 +432,8 @@ void Table::CountCompletion(const RowBody& body, uint8_t status, double now_ms) 
   const uint64_t micros = DurationMicros(body.started_at_ms, now_ms);
   // relaxed (these three adds): monotonic statistics; nothing is published through them.
   entry->completed[f].fetch_add(1, std::memory_order_relaxed);
-  entry->duration_sum_us[f].fetch_add(micros, std::memory_order_relaxed);
-  DurationBuckets(entry, f)[BucketFor(static_cast<double>(micros) / 1e6)].fetch_add(
-      1, std::memory_order_relaxed);
+  entry->duration_sum_us[f].fetch_add(micros, std::memory_order_relaxed);  // relaxed: statistic only
+  DurationBuckets(entry, f)[BucketFor(static_cast<double>(micros) / 1e6)].fetch_add(1, std::memory_order_relaxed);  // relaxed: statistic only
 }
 
 // ---------------------------------------------------------------- owner writes
@@ -477,8 +473,8 @@ Result Table::Update(const UpdateArgs& a) {
     const uint64_t micros = DurationMicros(body.started_at_ms, now);
     // relaxed (these three adds): monotonic statistics; nothing is published through them.
     entry->wait_count.fetch_add(1, std::memory_order_relaxed);
-    entry->wait_sum_us.fetch_add(micros, std::memory_order_relaxed);
-    WaitBuckets(entry)[BucketFor(static_cast<double>(micros) / 1e6)].fetch_add(1, std::memory_order_relaxed);
+    entry->wait_sum_us.fetch_add(micros, std::memory_order_relaxed);  // relaxed: statistic only
+    WaitBuckets(entry)[BucketFor(static_cast<double>(micros) / 1e6)].fetch_add(1, std::memory_order_relaxed);  // relaxed: statistic only
   }
   if (IsFinalStatus(status)) {
     CountCompletion(body, status, now);
@@ -527,6 +523,27 @@ Result Table::RequestCancel(uint32_t slot, uint64_t generation) {
   // relaxed: see CancelRequested().
   row->cancel_generation.store(generation, std::memory_order_relaxed);
   return Result::kOk;
+}
+
+void Table::FloorWrite(uint32_t slot, const uint8_t* bytes, size_t len) {
+  if (slot >= params_.max_tasks || len > params_.data_size) return;
+  RowHead* row = RowAt(slot);
+  const uint32_t seq = SeqWriteBegin(row->seq);
+  StoreBytesAsWords(reinterpret_cast<uint64_t*>(DataField(row)), bytes, len);
+  SeqWriteEnd(row->seq, seq);
+}
+
+void Table::CountForBenchmark(uint32_t category_index, double duration_seconds) {
+  RowBody body{};
+  body.category_index = category_index;
+  const double now = NowMs();
+  body.started_at_ms = now - duration_seconds * 1e3;
+  CountCompletion(body, static_cast<uint8_t>(TaskStatus::kFinished), now);
+  CategoryEntry* entry = CategoryAt(category_index <= params_.max_categories ? category_index : params_.max_categories);
+  // relaxed (these three adds): monotonic statistics, as in Update().
+  entry->wait_count.fetch_add(1, std::memory_order_relaxed);
+  entry->wait_sum_us.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistic only
+  WaitBuckets(entry)[0].fetch_add(1, std::memory_order_relaxed);  // relaxed: statistic only
 }
 
 // ---------------------------------------------------------------- reads
@@ -725,8 +742,7 @@ uint32_t Table::ReclaimDead(double now_ms, double lease_timeout_ms) {
     // with the dead owner's last release so we continue from its `seq`; relaxed on
     // failure: the row changed under us (released or taken by another reclaimer).
     const uint64_t ours = MakeClaim(generation, self_pid);
-    if (!row->claim.compare_exchange_strong(claim, ours, std::memory_order_acq_rel,
-                                            std::memory_order_relaxed)) {
+    if (!row->claim.compare_exchange_strong(claim, ours, std::memory_order_acq_rel, std::memory_order_relaxed)) {  // see above
       continue;
     }
     if (body_current && !IsFinalStatus(body.status)) {

@@ -150,6 +150,15 @@ class Table {
 
   uint64_t Dropped(DropReason reason) const;
 
+  // Benchmark floor: one sequence-locked copy of `len` bytes into the data field of
+  // `slot`, with nothing else (no ownership check, no status). Call only on a slot this
+  // process claimed. Used by bench/ to measure the cost of the bare mechanism.
+  void FloorWrite(uint32_t slot, const uint8_t* bytes, size_t len);
+
+  // Benchmark helper: exactly the counter and histogram updates of one completion and
+  // one first-running transition, without touching a row.
+  void CountForBenchmark(uint32_t category_index, double duration_seconds);
+
   // Marks rows whose owner has died as failed (counted), and releases them. Returns how
   // many rows were reclaimed. Never touches a row whose owner is alive.
   uint32_t ReclaimDead(double now_ms, double lease_timeout_ms);
