@@ -151,7 +151,12 @@ export class SharedMemoryError extends ObservableTaskTableError implements Syste
 export class TaskTableNoSpaceError extends SharedMemoryError {
   readonly bytesNeeded: number;
   readonly bytesAvailable: number;
-  constructor(table: string, fields: SystemErrorFields, bytesNeeded: number, bytesAvailable: number) {
+  constructor(
+    table: string,
+    fields: SystemErrorFields,
+    bytesNeeded: number,
+    bytesAvailable: number,
+  ) {
     super(
       table,
       fields,

@@ -6,7 +6,12 @@
 export { ObservableTaskTable } from './observable-task-table.js';
 export type { RunOptions, TaskReport, TaskTableLayout } from './observable-task-table.js';
 export { ObservableTask } from './observable-task.js';
-export type { IterableTask, IterableTaskFunction, ObservableTaskOptions, ObservableTaskUpdates } from './observable-task.js';
+export type {
+  IterableTask,
+  IterableTaskFunction,
+  ObservableTaskOptions,
+  ObservableTaskUpdates,
+} from './observable-task.js';
 export {
   ObservableTaskStatus,
   isFinalStatus,

@@ -35,6 +35,10 @@ export function isObservableTaskStatus(status: unknown): status is ObservableTas
 }
 
 /** True for the final statuses: `finished`, `failed`, `cancelled`, `timed_out`. */
-export function isFinalStatus(status: ObservableTaskStatus | string): status is FinalObservableTaskStatus {
-  return status === 'finished' || status === 'failed' || status === 'cancelled' || status === 'timed_out';
+export function isFinalStatus(
+  status: ObservableTaskStatus | string,
+): status is FinalObservableTaskStatus {
+  return (
+    status === 'finished' || status === 'failed' || status === 'cancelled' || status === 'timed_out'
+  );
 }

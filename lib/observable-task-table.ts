@@ -1,16 +1,32 @@
 import { TaskTableFullError } from './errors.js';
 import { ObservableTask } from './observable-task.js';
 import { ObservableTaskStatusUpdate } from './observable-task-status-update.js';
-import { isFinalStatus, isObservableTaskStatus, type ObservableTaskStatus } from './observable-task-status.js';
+import {
+  isFinalStatus,
+  isObservableTaskStatus,
+  type ObservableTaskStatus,
+} from './observable-task-status.js';
 import { ObservableTaskTableRow, parseTaskId, taskId } from './observable-task-table-row.js';
 import { toAsyncIterator, inactivityTimeoutError } from './observable-task-timeout-iterator.js';
-import { resolveTableOptions, validateTableName, DEFAULT_TABLE_OPTIONS, type ObservableTaskTableOptions, type ResolvedTableOptions } from './options.js';
+import {
+  resolveTableOptions,
+  validateTableName,
+  DEFAULT_TABLE_OPTIONS,
+  type ObservableTaskTableOptions,
+  type ResolvedTableOptions,
+} from './options.js';
 import { serializeData, serializeError, tooLargeMarker } from './serialization.js';
 import { collectMetrics, type TaskTableMetrics } from './table-metrics.js';
 import { reportDrop } from './warnings.js';
 import { NativeResult, STATUS_CODES, type DropReason } from './internal/native.js';
 import { SharedTable, type Claim } from './internal/shared-table.js';
-import { checkFunction, checkObject, checkString, invalidType, outOfRange } from './internal/validate.js';
+import {
+  checkFunction,
+  checkObject,
+  checkString,
+  invalidType,
+  outOfRange,
+} from './internal/validate.js';
 
 /** Options of `table.run()`. */
 export interface RunOptions {
@@ -171,7 +187,10 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
    * with the error, which is re-thrown. Resolves with fn's result. Rejects (never throws)
    * for invalid options or a full table.
    */
-  run<T>(options: RunOptions, fn: (report: TaskReport, signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
+  run<T>(
+    options: RunOptions,
+    fn: (report: TaskReport, signal: AbortSignal) => T | PromiseLike<T>,
+  ): Promise<T> {
     let claim: Claim | null;
     let timeout: number | null;
     try {
@@ -190,7 +209,10 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
     return this.#runOwned(owned, fn);
   }
 
-  async #runOwned<T>(owned: OwnedTask, fn: (report: TaskReport, signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
+  async #runOwned<T>(
+    owned: OwnedTask,
+    fn: (report: TaskReport, signal: AbortSignal) => T | PromiseLike<T>,
+  ): Promise<T> {
     const report = this.#reportFor(owned);
     try {
       const result = await fn(report, owned.controller.signal);
@@ -292,7 +314,12 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
 
   // ------------------------------------------------------------------ internals
 
-  #claim(method: string, name: string, category: string, timeoutSeconds: number | null): Claim | null {
+  #claim(
+    method: string,
+    name: string,
+    category: string,
+    timeoutSeconds: number | null,
+  ): Claim | null {
     this.#shared.writable(method);
     const timeoutMs = timeoutSeconds === null ? 0 : timeoutSeconds * 1000;
     let claim = this.#shared.claim(name, category, timeoutMs);
@@ -300,12 +327,15 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
       claim = this.#shared.claim(name, category, timeoutMs);
     }
     if (claim === null) {
-      if (this.#options.onFull === 'throw') throw new TaskTableFullError(this.name, this.#shared.layout.maxTasks);
+      if (this.#options.onFull === 'throw')
+        throw new TaskTableFullError(this.name, this.#shared.layout.maxTasks);
       this.#drop('table_full', `table "${this.name}" is full; task "${name}" runs untracked`);
       return null;
     }
-    if (claim.nameTruncated) this.#drop('name_truncated', `a task name longer than 255 bytes was cut`);
-    if (claim.categoryTruncated) this.#drop('category_truncated', `a task category longer than 255 bytes was cut`);
+    if (claim.nameTruncated)
+      this.#drop('name_truncated', `a task name longer than 255 bytes was cut`);
+    if (claim.categoryTruncated)
+      this.#drop('category_truncated', `a task category longer than 255 bytes was cut`);
     return claim;
   }
 
@@ -331,7 +361,10 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
       status: (status, data) => {
         owned.activity++;
         if (!isObservableTaskStatus(status)) {
-          this.#drop('status_invalid', `report.status() got an unknown status ${JSON.stringify(String(status))}`);
+          this.#drop(
+            'status_invalid',
+            `report.status() got an unknown status ${JSON.stringify(String(status))}`,
+          );
           return;
         }
         this.#write(owned, status, data === undefined ? null : data);
@@ -342,7 +375,9 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
         const value = this.#checkProgress(fraction);
         if (data === undefined) {
           if (value === undefined) return;
-          const r = this.#shared.closed ? NativeResult.notOwner : this.#shared.progress(owned.slot, owned.generation, value);
+          const r = this.#shared.closed
+            ? NativeResult.notOwner
+            : this.#shared.progress(owned.slot, owned.generation, value);
           if (r !== NativeResult.ok) this.#lost(owned);
           return;
         }
@@ -353,32 +388,53 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
 
   #checkProgress(fraction: unknown): number | undefined {
     if (typeof fraction !== 'number' || Number.isNaN(fraction)) {
-      this.#drop('progress_invalid', `progress must be a number from 0 to 1 (received ${String(fraction)}); ignored`);
+      this.#drop(
+        'progress_invalid',
+        `progress must be a number from 0 to 1 (received ${String(fraction)}); ignored`,
+      );
       return undefined;
     }
     if (fraction < 0 || fraction > 1) {
-      this.#drop('progress_invalid', `progress must be from 0 to 1 (received ${fraction}); clamped`);
+      this.#drop(
+        'progress_invalid',
+        `progress must be from 0 to 1 (received ${fraction}); clamped`,
+      );
       return fraction < 0 ? 0 : 1;
     }
     return fraction;
   }
 
   /** Writes an update of an owned task. Never throws. */
-  #write(owned: OwnedTask, status: ObservableTaskStatus | typeof KEEP, data: unknown, progress?: number): void {
+  #write(
+    owned: OwnedTask,
+    status: ObservableTaskStatus | typeof KEEP,
+    data: unknown,
+    progress?: number,
+  ): void {
     if (owned.ended) return;
     try {
       let text: string | undefined;
       if (data !== KEEP) {
         const serialized = serializeData(data);
         text = serialized.text;
-        if (serialized.dropped !== undefined) this.#drop(serialized.dropped, serialized.detail ?? '');
+        if (serialized.dropped !== undefined)
+          this.#drop(serialized.dropped, serialized.detail ?? '');
       }
       const code = status === KEEP ? 0 : STATUS_CODES[status];
       let r = this.#shared.update(owned.slot, owned.generation, code, text, progress);
       if (r === NativeResult.dataTooLarge && text !== undefined) {
         const limit = this.#shared.layout.dataSize;
-        this.#drop('data_too_large', `task data of ${Buffer.byteLength(text)} bytes did not fit dataSize ${limit}`);
-        r = this.#shared.update(owned.slot, owned.generation, code, tooLargeMarker(Buffer.byteLength(text), limit), progress);
+        this.#drop(
+          'data_too_large',
+          `task data of ${Buffer.byteLength(text)} bytes did not fit dataSize ${limit}`,
+        );
+        r = this.#shared.update(
+          owned.slot,
+          owned.generation,
+          code,
+          tooLargeMarker(Buffer.byteLength(text), limit),
+          progress,
+        );
       }
       if (r !== NativeResult.ok) this.#lost(owned);
       else if (status !== KEEP && isFinalStatus(status)) this.#release(owned);
@@ -419,7 +475,10 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
         const update: unknown = next.value;
         owned.activity++;
         if (!isUpdateLike(update)) {
-          this.#drop('status_invalid', `a task yielded ${describeYield(update)} instead of an ObservableTaskStatusUpdate`);
+          this.#drop(
+            'status_invalid',
+            `a task yielded ${describeYield(update)} instead of an ObservableTaskStatusUpdate`,
+          );
           continue;
         }
         this.#write(owned, update.status, update.data ?? null);
@@ -444,8 +503,13 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
     }
   }
 
-  async #runUntracked<T>(fn: (report: TaskReport, signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
-    return fn({ id: `untracked:${++this.#untracked}`, status: ignore, progress: ignore }, new AbortController().signal);
+  async #runUntracked<T>(
+    fn: (report: TaskReport, signal: AbortSignal) => T | PromiseLike<T>,
+  ): Promise<T> {
+    return fn(
+      { id: `untracked:${++this.#untracked}`, status: ignore, progress: ignore },
+      new AbortController().signal,
+    );
   }
 
   #startWatch(): void {
@@ -476,7 +540,10 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
       if (owned.activity !== owned.seenActivity) {
         owned.seenActivity = owned.activity;
         owned.idleSinceMs = now;
-      } else if (owned.inactivityTimeoutMs > 0 && now - owned.idleSinceMs >= owned.inactivityTimeoutMs) {
+      } else if (
+        owned.inactivityTimeoutMs > 0 &&
+        now - owned.idleSinceMs >= owned.inactivityTimeoutMs
+      ) {
         const seconds = owned.inactivityTimeoutMs / 1000;
         this.#write(owned, 'timed_out', { inactivityTimeout: seconds });
         owned.controller.abort(inactivityTimeoutError(seconds));
@@ -490,9 +557,14 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
 function ignore(): void {}
 
 function checkTimeout(value: unknown): number {
-  if (typeof value !== 'number') throw invalidType('options.inactivityTimeout', 'a number of seconds', value);
+  if (typeof value !== 'number')
+    throw invalidType('options.inactivityTimeout', 'a number of seconds', value);
   if (!(value > 0) || value > 2147483) {
-    throw outOfRange('options.inactivityTimeout', 'a number of seconds above 0 and at most 2147483', value);
+    throw outOfRange(
+      'options.inactivityTimeout',
+      'a number of seconds above 0 and at most 2147483',
+      value,
+    );
   }
   return value;
 }

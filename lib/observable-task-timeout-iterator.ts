@@ -31,12 +31,21 @@ export class ObservableTaskTimeoutIterator {
   constructor(options: ObservableTaskTimeoutIteratorOptions) {
     const o = checkObject('options', options);
     if (typeof o.iterableTask !== 'function') {
-      throw invalidType('options.iterableTask', 'a function returning an (async) iterable', o.iterableTask);
+      throw invalidType(
+        'options.iterableTask',
+        'a function returning an (async) iterable',
+        o.iterableTask,
+      );
     }
     const timeout = o.inactivityTimeout;
-    if (typeof timeout !== 'number') throw invalidType('options.inactivityTimeout', 'a number of seconds', timeout);
+    if (typeof timeout !== 'number')
+      throw invalidType('options.inactivityTimeout', 'a number of seconds', timeout);
     if (!(timeout > 0) || timeout * 1000 > 2 ** 31 - 1) {
-      throw outOfRange('options.inactivityTimeout', 'a number of seconds above 0 and at most 2147483', timeout);
+      throw outOfRange(
+        'options.inactivityTimeout',
+        'a number of seconds above 0 and at most 2147483',
+        timeout,
+      );
     }
     this.iterableTask = o.iterableTask as IterableTaskFunction;
     this.inactivityTimeout = timeout;
@@ -63,7 +72,9 @@ export class ObservableTaskTimeoutIterator {
           controller.abort(inactivityTimeoutError(this.inactivityTimeout));
           iterator.return?.().catch(ignore);
           finished = true;
-          yield new ObservableTaskStatusUpdate('timed_out', { inactivityTimeout: this.inactivityTimeout });
+          yield new ObservableTaskStatusUpdate('timed_out', {
+            inactivityTimeout: this.inactivityTimeout,
+          });
           return;
         }
         if (outcome.done) {
@@ -100,7 +111,9 @@ function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIM
 }
 
 /** Internal. An async iterator over sync or async updates. */
-export function toAsyncIterator(updates: ObservableTaskUpdates): AsyncIterator<ObservableTaskStatusUpdate> {
+export function toAsyncIterator(
+  updates: ObservableTaskUpdates,
+): AsyncIterator<ObservableTaskStatusUpdate> {
   const asyncIterable = updates as AsyncIterable<ObservableTaskStatusUpdate>;
   if (updates !== null && typeof asyncIterable[Symbol.asyncIterator] === 'function') {
     return asyncIterable[Symbol.asyncIterator]();
@@ -113,5 +126,9 @@ export function toAsyncIterator(updates: ObservableTaskUpdates): AsyncIterator<O
       return: async () => sync.return?.() ?? { done: true, value: undefined },
     };
   }
-  throw invalidType('iterableTask()', 'to return an (async) iterable of ObservableTaskStatusUpdate', updates);
+  throw invalidType(
+    'iterableTask()',
+    'to return an (async) iterable of ObservableTaskStatusUpdate',
+    updates,
+  );
 }

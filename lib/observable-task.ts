@@ -3,7 +3,8 @@ import { ObservableTaskTimeoutIterator } from './observable-task-timeout-iterato
 import { checkObject, checkString, invalidType } from './internal/validate.js';
 
 /** What a task yields: status updates, synchronously or asynchronously. */
-export type ObservableTaskUpdates = AsyncIterable<ObservableTaskStatusUpdate> | Iterable<ObservableTaskStatusUpdate>;
+export type ObservableTaskUpdates =
+  AsyncIterable<ObservableTaskStatusUpdate> | Iterable<ObservableTaskStatusUpdate>;
 
 /**
  * The work of a task: a function (usually an `async function*`) that receives an
@@ -33,7 +34,10 @@ export class ObservableTask {
   /** @throws {TypeError} for a missing or mistyped option. */
   constructor(options: ObservableTaskOptions) {
     const o = checkObject('options', options);
-    if (typeof o.iterableTask !== 'function' && !(o.iterableTask instanceof ObservableTaskTimeoutIterator)) {
+    if (
+      typeof o.iterableTask !== 'function' &&
+      !(o.iterableTask instanceof ObservableTaskTimeoutIterator)
+    ) {
       throw invalidType(
         'options.iterableTask',
         'a function returning an (async) iterable of ObservableTaskStatusUpdate, or an ObservableTaskTimeoutIterator',
@@ -47,7 +51,9 @@ export class ObservableTask {
 
   /** Seconds without an update after which the task times out, when it has a timeout. */
   get inactivityTimeout(): number | null {
-    return this.iterableTask instanceof ObservableTaskTimeoutIterator ? this.iterableTask.inactivityTimeout : null;
+    return this.iterableTask instanceof ObservableTaskTimeoutIterator
+      ? this.iterableTask.inactivityTimeout
+      : null;
   }
 
   /** Starts the work. Internal use: called once by the table. */

@@ -2,7 +2,14 @@
  * Options of {@link ObservableTaskTable.open}: defaults, validation and the environment
  * default, all resolved in one place (`resolveTableOptions`) before anything reaches C++.
  */
-import { checkInteger, checkObject, checkString, invalidType, invalidValue, outOfRange } from './internal/validate.js';
+import {
+  checkInteger,
+  checkObject,
+  checkString,
+  invalidType,
+  invalidValue,
+  outOfRange,
+} from './internal/validate.js';
 import { LIMITS } from './internal/limits.js';
 
 /** What `observe()` and `run()` do when every slot is taken. */
@@ -141,14 +148,20 @@ export function resolveTableOptions(options: unknown = {}): ResolvedTableOptions
     const hint = TYPO_HINTS[key] ?? TYPO_HINTS[key.toLowerCase()];
     throw invalidValue(
       `options.${key}`,
-      hint ? `is not an option; did you mean ${hint}?` : `is not an option of ObservableTaskTable.open()`,
+      hint
+        ? `is not an option; did you mean ${hint}?`
+        : `is not an option of ObservableTaskTable.open()`,
       input[key],
     );
   }
   const explicit = new Set<'maxTasks' | 'dataSize' | 'maxCategories' | 'durationBuckets'>();
   const envName = process.env[TABLE_NAME_ENV];
+  const defaultName =
+    envName !== undefined && envName !== '' ? envName : DEFAULT_TABLE_OPTIONS.name;
   const name = validateTableName(
-    input.name ?? (envName !== undefined && envName !== '' ? envName : DEFAULT_TABLE_OPTIONS.name),
+    // Only a missing name takes the default: `name: null` is a mistake, not "the default
+    // table", and must not attach to (or create) a table nobody named.
+    input.name !== undefined ? input.name : defaultName,
     input.name === undefined && envName ? `env ${TABLE_NAME_ENV}` : 'options.name',
   );
   const integer = (
@@ -171,16 +184,24 @@ export function resolveTableOptions(options: unknown = {}): ResolvedTableOptions
   const readOnly = input.readOnly ?? false;
   if (typeof readOnly !== 'boolean') throw invalidType('options.readOnly', 'a boolean', readOnly);
   const mode =
-    input.mode === undefined ? DEFAULT_TABLE_OPTIONS.mode : checkInteger('options.mode', input.mode, 0, 0o777);
+    input.mode === undefined
+      ? DEFAULT_TABLE_OPTIONS.mode
+      : checkInteger('options.mode', input.mode, 0, 0o777);
   if ((mode & 0o600) !== 0o600) {
-    throw outOfRange('options.mode', 'permission bits that let the owner read and write (0o600 at least)', mode);
+    throw outOfRange(
+      'options.mode',
+      'permission bits that let the owner read and write (0o600 at least)',
+      mode,
+    );
   }
   const onFull = input.onFull ?? DEFAULT_TABLE_OPTIONS.onFull;
   if (onFull !== 'throw' && onFull !== 'run-untracked') {
     throw invalidValue('options.onFull', "must be 'throw' or 'run-untracked'", onFull);
   }
   const directory =
-    input.directory === undefined ? DEFAULT_TABLE_OPTIONS.directory : checkString('options.directory', input.directory);
+    input.directory === undefined
+      ? DEFAULT_TABLE_OPTIONS.directory
+      : checkString('options.directory', input.directory);
   if (!directory.startsWith('/') || directory.includes('\0')) {
     throw invalidValue('options.directory', 'must be an absolute path', directory);
   }
@@ -204,16 +225,29 @@ export function resolveTableOptions(options: unknown = {}): ResolvedTableOptions
 }
 
 function validateBuckets(value: unknown): readonly number[] {
-  if (!Array.isArray(value)) throw invalidType('options.durationBuckets', 'an array of numbers', value);
+  if (!Array.isArray(value))
+    throw invalidType('options.durationBuckets', 'an array of numbers', value);
   if (value.length < 1 || value.length > LIMITS.maxBuckets) {
-    throw outOfRange('options.durationBuckets', `an array of 1 to ${LIMITS.maxBuckets} bounds`, value);
+    throw outOfRange(
+      'options.durationBuckets',
+      `an array of 1 to ${LIMITS.maxBuckets} bounds`,
+      value,
+    );
   }
   value.forEach((bound: unknown, i) => {
     if (typeof bound !== 'number' || !Number.isFinite(bound) || bound <= 0) {
-      throw outOfRange(`options.durationBuckets[${i}]`, 'a positive finite number of seconds', bound);
+      throw outOfRange(
+        `options.durationBuckets[${i}]`,
+        'a positive finite number of seconds',
+        bound,
+      );
     }
     if (i > 0 && bound <= (value[i - 1] as number)) {
-      throw outOfRange(`options.durationBuckets[${i}]`, `greater than ${value[i - 1]} (ascending)`, bound);
+      throw outOfRange(
+        `options.durationBuckets[${i}]`,
+        `greater than ${value[i - 1]} (ascending)`,
+        bound,
+      );
     }
   });
   return Object.freeze([...(value as number[])]);

@@ -64,11 +64,17 @@ function notSerializable(detail: string): SerializedData {
 
 /** The marker for data of `bytes` bytes that did not fit `limit`. */
 export function tooLargeMarker(bytes: number, limit: number): string {
-  return markerText('data_too_large', `${bytes} bytes of JSON do not fit the row's dataSize of ${limit} bytes`);
+  return markerText(
+    'data_too_large',
+    `${bytes} bytes of JSON do not fit the row's dataSize of ${limit} bytes`,
+  );
 }
 
 function markerText(kind: DroppedDataMarker['$dropped'], detail: string): string {
-  return JSON.stringify({ $dropped: kind, detail: detail.slice(0, 200) } satisfies DroppedDataMarker);
+  return JSON.stringify({
+    $dropped: kind,
+    detail: detail.slice(0, 200),
+  } satisfies DroppedDataMarker);
 }
 
 /** Parses stored data; '' is null. A row cut by a corrupt writer reads as a marker. */

@@ -140,7 +140,8 @@ function emptyCategory(category: string, bounds: readonly number[]): CategoryMet
 function addCounters(metrics: CategoryMetrics, c: Float64Array, bucketCount: number): void {
   let k = 0;
   metrics.started += c[k++] as number;
-  for (const status of FINAL_OBSERVABLE_TASK_STATUSES) metrics.completed[status] += c[k++] as number;
+  for (const status of FINAL_OBSERVABLE_TASK_STATUSES)
+    metrics.completed[status] += c[k++] as number;
   const durationSums = FINAL_OBSERVABLE_TASK_STATUSES.map(() => (c[k++] as number) / 1e6);
   const waitSum = (c[k++] as number) / 1e6;
   k++; // wait_count: equals the sum of the wait buckets
@@ -153,6 +154,8 @@ function addCounters(metrics: CategoryMetrics, c: Float64Array, bucketCount: num
     h.count += running;
     h.sum += sum;
   };
-  FINAL_OBSERVABLE_TASK_STATUSES.forEach((status, i) => addBuckets(metrics.duration[status], durationSums[i] as number));
+  FINAL_OBSERVABLE_TASK_STATUSES.forEach((status, i) =>
+    addBuckets(metrics.duration[status], durationSums[i] as number),
+  );
   addBuckets(metrics.wait, waitSum);
 }

@@ -123,7 +123,13 @@ export interface NativeTable {
   categoryIndex(category: string): number;
   /** Returns the slot, or minus a NativeResult code. */
   claim(name: string, category: string, categoryIndex: number, inactivityTimeoutMs: number): number;
-  update(slot: number, generation: number, status: number, data: string | undefined, progress: number | undefined): number;
+  update(
+    slot: number,
+    generation: number,
+    status: number,
+    data: string | undefined,
+    progress: number | undefined,
+  ): number;
   progress(slot: number, generation: number, progress: number): number;
   heartbeat(slot: number, generation: number, nowMs: number): void;
   cancelRequested(slot: number, generation: number): boolean;
@@ -172,7 +178,8 @@ function load(): NativeBinding {
   const binding = nodeGypBuild(PACKAGE_ROOT) as NativeBinding;
   const c = binding.constants;
   const mismatched = (Object.keys(LIMITS) as (keyof typeof LIMITS)[]).filter((key) => {
-    const nativeKey = key === 'maxTasks' ? 'maxTasksLimit' : key === 'maxCategories' ? 'maxCategoriesLimit' : key;
+    const nativeKey =
+      key === 'maxTasks' ? 'maxTasksLimit' : key === 'maxCategories' ? 'maxCategoriesLimit' : key;
     return (c as Record<string, unknown>)[nativeKey] !== LIMITS[key];
   });
   if (mismatched.length > 0) {

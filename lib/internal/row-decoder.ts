@@ -34,7 +34,11 @@ const RECORD = LIMITS.snapshotRecordBytes;
 const FLAG_RECLAIMED = 2;
 
 /** Internal. Decodes the record at `offset`; returns it and the offset of the next one. */
-export function decodeRecord(bytes: Buffer, view: DataView, offset: number): { row: RawRow; next: number } {
+export function decodeRecord(
+  bytes: Buffer,
+  view: DataView,
+  offset: number,
+): { row: RawRow; next: number } {
   const nameLen = bytes[offset + 73] as number;
   const categoryLen = bytes[offset + 74] as number;
   const dataLen = view.getUint32(offset + 68, true);

@@ -74,13 +74,17 @@ export class SharedTable {
     handle.setScratch(this.#scratch);
     const record = LIMITS.snapshotRecordBytes + 2 * LIMITS.maxNameBytes + this.layout.dataSize + 16;
     this.#rowBuffer = Buffer.alloc(record);
-    this.#rowView = new DataView(this.#rowBuffer.buffer, this.#rowBuffer.byteOffset, this.#rowBuffer.byteLength);
+    this.#rowView = new DataView(
+      this.#rowBuffer.buffer,
+      this.#rowBuffer.byteOffset,
+      this.#rowBuffer.byteLength,
+    );
     this.#snapshotBuffer = Buffer.alloc(64 * 1024);
     this.#snapshotView = new DataView(this.#snapshotBuffer.buffer);
-    this.#stats = new Float64Array((this.layout.maxCategories + 1) * LIMITS.statsPerCategory + LIMITS.statsTrailer);
-    this.#counters = new Float64Array(
-      1 + 4 * 2 + 2 + 5 * (this.layout.durationBuckets.length + 1),
+    this.#stats = new Float64Array(
+      (this.layout.maxCategories + 1) * LIMITS.statsPerCategory + LIMITS.statsTrailer,
     );
+    this.#counters = new Float64Array(1 + 4 * 2 + 2 + 5 * (this.layout.durationBuckets.length + 1));
   }
 
   /** Creates or attaches; throws the package's error classes. */
@@ -169,7 +173,13 @@ export class SharedTable {
   }
 
   /** Writes an update; a final status releases the slot. Returns a NativeResult code. */
-  update(slot: number, generation: number, status: number, data: string | undefined, progress?: number): number {
+  update(
+    slot: number,
+    generation: number,
+    status: number,
+    data: string | undefined,
+    progress?: number,
+  ): number {
     return this.writable('update').update(slot, generation, status, data, progress);
   }
 
@@ -191,7 +201,8 @@ export class SharedTable {
   }
 
   addDropped(reason: DropReason, count = 1): void {
-    if (!this.readOnly && this.#native !== null) this.#native.addDropped(DROP_REASON_INDEX[reason], count);
+    if (!this.readOnly && this.#native !== null)
+      this.#native.addDropped(DROP_REASON_INDEX[reason], count);
   }
 
   readDropped(): Record<DropReason, number> {
@@ -275,9 +286,15 @@ function checkLayout(layout: NativeLayout, options: ResolvedTableOptions): void 
   }
 }
 
-function systemError(table: string, path: string, errno: number, syscall: string): SharedMemoryError {
+function systemError(
+  table: string,
+  path: string,
+  errno: number,
+  syscall: string,
+): SharedMemoryError {
   const fields = { errno: errnoName(errno), syscall, path };
-  if (fields.errno === 'EACCES' || fields.errno === 'EPERM') return new TaskTablePermissionError(table, fields);
+  if (fields.errno === 'EACCES' || fields.errno === 'EPERM')
+    return new TaskTablePermissionError(table, fields);
   return new SharedMemoryError(table, fields);
 }
 

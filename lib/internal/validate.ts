@@ -4,14 +4,19 @@
  * the path the user wrote.
  */
 
-export type NodeArgErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
+export type NodeArgErrorCode =
+  'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
 
-function withCode<E extends Error>(error: E, code: NodeArgErrorCode): E & { code: NodeArgErrorCode } {
+function withCode<E extends Error>(
+  error: E,
+  code: NodeArgErrorCode,
+): E & { code: NodeArgErrorCode } {
   return Object.assign(error, { code });
 }
 
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;

@@ -83,7 +83,7 @@ struct TableHeader {
 
   // ---- mutated at run time ----
   alignas(kCacheLine) std::atomic<uint64_t> dropped[kDropReasonSlots];  // per DropReason
-  alignas(kCacheLine) std::atomic<uint32_t> claim_hint;  // bitmap word to start scanning at
+  alignas(kCacheLine) std::atomic<uint32_t> claim_hint;  // slot after the last claim: where scans start
   uint8_t reserved_mutable[kHeaderBytes - 1024 - 8 * kDropReasonSlots - 4];
 };
 

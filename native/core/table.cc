@@ -47,6 +47,11 @@ bool ValidParams(const LayoutParams& p) {
          p.bucket_count <= kMaxBuckets;
 }
 
+// A timestamp a real row can hold: epoch ms within the range of a JS Date. Anything else
+// (NaN, infinities, 1e300 from a hostile row) would become an Invalid Date in TypeScript
+// and make toISOString() throw, failing a whole collection for one bad row.
+bool ValidTimeMs(double ms) { return ms >= 0 && ms <= 8.64e15; }
+
 uint64_t DurationMicros(double from_ms, double to_ms) {
   const double micros = (to_ms - from_ms) * 1e3;
   if (!(micros > 0)) return 0;  // clock stepped backwards, or NaN from a corrupt row
@@ -347,25 +352,30 @@ Result Table::Claim(const uint8_t* name, size_t name_len, const uint8_t* categor
   const OwnerIdentity& self = SelfIdentity();
   const uint32_t words = (params_.max_tasks + 63) / 64;
   std::atomic<uint64_t>* bitmap = Bitmap();
-  // relaxed: a shared hint of where free slots were last found; any value is correct.
-  uint32_t start = header_->claim_hint.load(std::memory_order_relaxed) + claim_cursor_;
+  // relaxed: a shared hint, the slot after the last one claimed; any value is correct.
+  // Scanning round-robin from there (instead of taking the lowest free slot) keeps an
+  // ended row readable for as long as possible before its slot is reused.
+  const uint32_t start_slot = header_->claim_hint.load(std::memory_order_relaxed) % params_.max_tasks;
+  const uint32_t start_word = start_slot / 64;
+  const uint64_t below_start = (1ull << (start_slot % 64)) - 1;
   uint32_t slot = UINT32_MAX;
   uint64_t generation = 0;
   // Fast path: the bitmap says which slots are probably free (1 = claimed). It is a hint
-  // kept next to the authoritative claim words, so a stale bit only costs a retry.
-  for (uint32_t k = 0; k < words && slot == UINT32_MAX; ++k) {
-    const uint32_t w = (start + k) % words;
+  // kept next to the authoritative claim words, so a stale bit only costs a retry. The
+  // start word is visited twice: its bits from start_slot on first, the rest last.
+  for (uint32_t k = 0; k <= words && slot == UINT32_MAX; ++k) {
+    const uint32_t w = (start_word + k) % words;
     // relaxed: hint only; TryClaimSlot's CAS decides.
     uint64_t free_bits = ~bitmap[w].load(std::memory_order_relaxed);
     if (w == words - 1 && params_.max_tasks % 64 != 0) free_bits &= (1ull << (params_.max_tasks % 64)) - 1;
+    if (k == 0) free_bits &= ~below_start;
+    if (k == words) free_bits &= below_start;
     while (free_bits != 0) {
       const uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(free_bits));
       free_bits &= free_bits - 1;
       const uint32_t candidate = w * 64 + bit;
       if (TryClaimSlot(candidate, self.pid, &generation)) {
         slot = candidate;
-        // relaxed: hint; see above.
-        header_->claim_hint.store(w, std::memory_order_relaxed);
         break;
       }
       // Taken: repair the hint. relaxed: hint only.
@@ -380,7 +390,8 @@ Result Table::Claim(const uint8_t* name, size_t name_len, const uint8_t* categor
   if (slot == UINT32_MAX) return Result::kTableFull;
   // relaxed: hint only.
   bitmap[slot / 64].fetch_or(1ull << (slot % 64), std::memory_order_relaxed);
-  claim_cursor_ = slot / 64;
+  // relaxed: hint only; see above.
+  header_->claim_hint.store(slot + 1, std::memory_order_relaxed);
 
   RowHead* row = RowAt(slot);
   const double now = NowMs();
@@ -578,7 +589,8 @@ size_t Table::CopyRecord(uint32_t slot, uint8_t* out, size_t capacity, bool* unr
     // the row. name_len and category_len are uint8_t, so at most 255 < kStringFieldBytes.
     const uint32_t untrusted_data_len = body.data_len;
     if (untrusted_data_len > params_.data_size || body.status >= kStatusCount ||
-        body.category_index > params_.max_categories) {
+        body.category_index > params_.max_categories || !ValidTimeMs(body.started_at_ms) ||
+        !ValidTimeMs(body.modified_at_ms) || !ValidTimeMs(body.running_at_ms)) {
       if (!SeqReadValidate(row->seq, begin)) continue;  // torn: retry
       *corrupt = true;
       return 0;

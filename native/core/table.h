@@ -189,7 +189,6 @@ class Table {
   LayoutParams params_{};
   LayoutSizes sizes_{};
   double bucket_bounds_[kMaxBuckets] = {};
-  uint32_t claim_cursor_ = 0;  // process-local start word for the bitmap scan
 };
 
 }  // namespace ott

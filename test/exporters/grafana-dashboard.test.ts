@@ -6,11 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { PROMETHEUS_METRIC_NAMES } from '../../exporters/metric-definitions.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const dashboard = JSON.parse(readFileSync(join(root, 'dashboards/observable-task-table.json'), 'utf8')) as {
+const dashboard = JSON.parse(
+  readFileSync(join(root, 'dashboards/observable-task-table.json'), 'utf8'),
+) as {
   templating: { list: Array<{ name: string }> };
   panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
 };
-const expressions = dashboard.panels.flatMap((p) => p.targets.map((target) => ({ panel: p.title, expr: target.expr })));
+const expressions = dashboard.panels.flatMap((p) =>
+  p.targets.map((target) => ({ panel: p.title, expr: target.expr })),
+);
 const knownNames = new Set(PROMETHEUS_METRIC_NAMES);
 
 t.test('dashboards/observable-task-table.json', async (t) => {
@@ -29,15 +33,25 @@ t.test('dashboards/observable-task-table.json', async (t) => {
     'Overdue tasks by category',
     'Table usage',
   ]) {
-    t.ok(dashboard.panels.some((p) => p.title === title), `has a panel "${title}"`);
+    t.ok(
+      dashboard.panels.some((p) => p.title === title),
+      `has a panel "${title}"`,
+    );
   }
   t.ok(expressions.length >= 14);
   for (const { panel, expr } of expressions) {
     for (const [, inner] of expr.matchAll(/\b(?:rate|increase)\((\w+)\{/g)) {
-      t.ok(inner?.endsWith('_total') || inner?.endsWith('_bucket'), `${panel}: rate()/increase() only on counters (${inner})`);
+      t.ok(
+        inner?.endsWith('_total') || inner?.endsWith('_bucket'),
+        `${panel}: rate()/increase() only on counters (${inner})`,
+      );
     }
     if (expr.includes('histogram_quantile')) {
-      t.match(expr, /histogram_quantile\([\d.]+, sum by \(le\) \(rate\(\w+_bucket\{/, `${panel}: quantile of summed bucket rates`);
+      t.match(
+        expr,
+        /histogram_quantile\([\d.]+, sum by \(le\) \(rate\(\w+_bucket\{/,
+        `${panel}: quantile of summed bucket rates`,
+      );
     }
     for (const [name] of expr.matchAll(/\bobservable_\w+/g)) {
       const base = name.replace(/_(bucket|sum|count)$/, '');

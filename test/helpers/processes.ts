@@ -14,7 +14,12 @@ export interface FixtureResult {
 }
 
 /** Forks test/fixtures/<name> with IPC; killed with SIGKILL in t's teardown. */
-export function forkFixture(t: Pick<Test, 'teardown'>, name: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+export function forkFixture(
+  t: Pick<Test, 'teardown'>,
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess {
   const child = fork(fixturePath(name), args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

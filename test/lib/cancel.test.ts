@@ -14,10 +14,16 @@ for (const scenario of ['cancel-timer', 'cancel-promise'] as const) {
     const child = forkFixture(t, 'task-owner.mjs', [name, scenario]);
     const { id } = await nextMessage<{ id: string }>(child, (m) => typeof m.id === 'string');
     await waitFor(() => table.getStatus(id)?.status === 'running', { what: 'running' });
-    const aborted = nextMessage<{ aborted: boolean; reason: string }>(child, (m) => m.aborted === true);
+    const aborted = nextMessage<{ aborted: boolean; reason: string }>(
+      child,
+      (m) => m.aborted === true,
+    );
     const requestedAt = Date.now();
     t.ok(table.cancel(id), 'the request is accepted');
-    await waitFor(() => table.getStatus(id)?.status === 'cancelled', { what: 'cancelled', intervalMs: 2 });
+    await waitFor(() => table.getStatus(id)?.status === 'cancelled', {
+      what: 'cancelled',
+      intervalMs: 2,
+    });
     const elapsed = Date.now() - requestedAt;
     t.ok(elapsed <= LIMIT_MS, `the row ended cancelled ${elapsed} ms after the request`);
     t.match(await aborted, { reason: 'AbortError' }, "the owner aborted the task's signal");

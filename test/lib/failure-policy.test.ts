@@ -4,7 +4,9 @@ import { ObservableTaskTable, type DropReason } from '../../lib/index.js';
 import { uniqueTableName } from '../helpers/index.js';
 
 /** Collects the package's warnings during a test. */
-function captureWarnings(t: { teardown(fn: () => void): void }): Array<{ code: string | undefined }> {
+function captureWarnings(t: {
+  teardown(fn: () => void): void;
+}): Array<{ code: string | undefined }> {
   const warnings: Array<{ code: string | undefined }> = [];
   const onWarning = (warning: Error & { code?: string }): void => {
     if (warning.name === 'ObservableTaskTableWarning') warnings.push({ code: warning.code });
@@ -17,7 +19,16 @@ function captureWarnings(t: { teardown(fn: () => void): void }): Array<{ code: s
 const cyclic: Record<string, unknown> = { name: 'loop' };
 cyclic.self = cyclic;
 
-const cases: Array<{ what: string; reason: DropReason; report: (r: { status: Function; progress: Function }) => void; expect: (data: unknown, progress: number | null) => boolean }> = [
+const cases: Array<{
+  what: string;
+  reason: DropReason;
+  // Deliberately wrong values, as a buggy caller would pass them.
+  report: (r: {
+    status: (s: string, d?: unknown) => void;
+    progress: (p: number, d?: unknown) => void;
+  }) => void;
+  expect: (data: unknown, progress: number | null) => boolean;
+}> = [
   {
     what: 'data too large for dataSize',
     reason: 'data_too_large',
@@ -71,34 +82,46 @@ const cases: Array<{ what: string; reason: DropReason; report: (r: { status: Fun
   },
 ];
 
-t.test('failure policy: the task runs on, the row holds a marker or clamped value, counted and warned once', async (t) => {
-  const table = ObservableTaskTable.open({ name: uniqueTableName(t), maxTasks: 8, dataSize: 256 });
-  t.teardown(() => table.close());
-  const warnings = captureWarnings(t);
-  for (const c of cases) {
-    await t.test(c.what, async (t) => {
-      const before = table.readMetrics().dropped[c.reason];
-      let id = '';
-      const result = await table.run({ name: c.what, category: 'policy' }, async (report) => {
-        id = report.id;
-        c.report(report);
-        c.report(report); // a second time: counted again, warned once
-        return 'task result';
-      });
-      t.equal(result, 'task result', "the task's result is unchanged");
-      const row = table.getRow(id);
-      t.equal(row?.status, 'finished', 'the task ran to the end');
-      t.ok(c.expect(row?.observableTaskStatusUpdate.data, row?.progress ?? null), 'the row holds the marker or clamped value');
-      t.ok(table.readMetrics().dropped[c.reason] >= before + 2, `counted under ${c.reason}`);
+t.test(
+  'failure policy: the task runs on, the row holds a marker or clamped value, counted and warned once',
+  async (t) => {
+    const table = ObservableTaskTable.open({
+      name: uniqueTableName(t),
+      maxTasks: 8,
+      dataSize: 256,
     });
-  }
-  await new Promise((resolve) => setImmediate(resolve));
-  const codes = warnings.map((w) => w.code);
-  for (const reason of new Set(cases.map((c) => c.reason))) {
-    const code = `TASK_TABLE_${reason.toUpperCase()}`;
-    t.equal(codes.filter((c) => c === code).length, 1, `one warning ${code}`);
-  }
-});
+    t.teardown(() => table.close());
+    const warnings = captureWarnings(t);
+    for (const c of cases) {
+      await t.test(c.what, async (t) => {
+        const before = table.readMetrics().dropped[c.reason];
+        let id = '';
+        const result = await table.run({ name: c.what, category: 'policy' }, async (report) => {
+          id = report.id;
+          // The cases pass deliberately wrong values, so widen the report's types.
+          const loose = report as unknown as Parameters<typeof c.report>[0];
+          c.report(loose);
+          c.report(loose); // a second time: counted again, warned once
+          return 'task result';
+        });
+        t.equal(result, 'task result', "the task's result is unchanged");
+        const row = table.getRow(id);
+        t.equal(row?.status, 'finished', 'the task ran to the end');
+        t.ok(
+          c.expect(row?.observableTaskStatusUpdate.data, row?.progress ?? null),
+          'the row holds the marker or clamped value',
+        );
+        t.ok(table.readMetrics().dropped[c.reason] >= before + 2, `counted under ${c.reason}`);
+      });
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    const codes = warnings.map((w) => w.code);
+    for (const reason of new Set(cases.map((c) => c.reason))) {
+      const code = `TASK_TABLE_${reason.toUpperCase()}`;
+      t.equal(codes.filter((c) => c === code).length, 1, `one warning ${code}`);
+    }
+  },
+);
 
 t.test('names and categories longer than a row holds are cut and counted', async (t) => {
   const table = ObservableTaskTable.open({ name: uniqueTableName(t), maxTasks: 4 });
@@ -127,5 +150,10 @@ t.test('data with an Error is stored as {name, message, code, stack}', async (t)
   );
   const [[, row] = []] = [...table];
   t.equal(row?.status, 'failed');
-  t.match(row?.observableTaskStatusUpdate.data, { name: 'RangeError', message: 'out of bounds', code: 'E_OOB', stack: /out of bounds/ });
+  t.match(row?.observableTaskStatusUpdate.data, {
+    name: 'RangeError',
+    message: 'out of bounds',
+    code: 'E_OOB',
+    stack: /out of bounds/,
+  });
 });

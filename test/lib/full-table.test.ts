@@ -26,13 +26,23 @@ t.test('a full table: observe() throws the full-table error by default', async (
   const gate = new Promise<void>((resolve) => (release = resolve));
   const ids = [0, 1, 2].map((i) => table.observe(holdingTask(`t${i}`, gate)));
   t.throws(() => table.observe(holdingTask('t3', gate)), TaskTableFullError);
-  t.throws(() => table.observe(holdingTask('t3', gate)), { code: 'ERR_TASK_TABLE_FULL', capacity: 3, message: /maxTasks/ });
+  t.throws(() => table.observe(holdingTask('t3', gate)), {
+    code: 'ERR_TASK_TABLE_FULL',
+    capacity: 3,
+    message: /maxTasks/,
+  });
   release();
-  await waitFor(() => ids.every((id) => table.getStatus(id)?.status === 'finished'), { what: 'finished' });
+  await waitFor(() => ids.every((id) => table.getStatus(id)?.status === 'finished'), {
+    what: 'finished',
+  });
 });
 
 t.test("onFull: 'run-untracked' runs the task without a row and counts it", async (t) => {
-  const table = ObservableTaskTable.open({ name: uniqueTableName(t), maxTasks: 1, onFull: 'run-untracked' });
+  const table = ObservableTaskTable.open({
+    name: uniqueTableName(t),
+    maxTasks: 1,
+    onFull: 'run-untracked',
+  });
   t.teardown(() => table.close());
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
@@ -48,7 +58,10 @@ t.test("onFull: 'run-untracked' runs the task without a row and counts it", asyn
       },
     }),
   );
-  const result = await table.run({ name: 'untracked-run', category: 'full' }, async () => 'ran anyway');
+  const result = await table.run(
+    { name: 'untracked-run', category: 'full' },
+    async () => 'ran anyway',
+  );
   t.equal(result, 'ran anyway');
   await waitFor(() => untrackedRan, { what: 'the untracked task ran' });
   t.equal(table.getStatus(untracked), null, 'an untracked task has no row');
@@ -65,10 +78,12 @@ t.test('100,000 short tasks through a 100-slot table leave 0 slots in use', asyn
   const worker = async (): Promise<void> => {
     while (next < total) {
       const i = next++;
-      await table.run({ name: `short-${i}`, category: `c${i % 7}` }, async (report) => {
-        report.progress(1);
-        if (i % 1000 === 0) throw new Error('planned');
-      }).catch(() => {});
+      await table
+        .run({ name: `short-${i}`, category: `c${i % 7}` }, async (report) => {
+          report.progress(1);
+          if (i % 1000 === 0) throw new Error('planned');
+        })
+        .catch(() => {});
     }
   };
   await Promise.all(Array.from({ length: 100 }, worker));

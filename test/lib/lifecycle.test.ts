@@ -36,34 +36,40 @@ t.test('ObservableTaskTable#observe()', async (t) => {
     await waitFor(() => table.getStatus(id)?.status === 'finished', { what: 'finished' });
   });
 
-  t.test('a final status closes the generator, ignores later yields and frees the slot', async (t) => {
-    const table = openTable(t);
-    let finallyRan = false;
-    let resumedAfterFinal = false;
-    const id = table.observe(
-      new ObservableTask({
-        name: 'final',
-        category: 'lifecycle',
-        iterableTask: async function* () {
-          try {
-            yield new ObservableTaskStatusUpdate('running', { step: 1 });
-            yield new ObservableTaskStatusUpdate('finished', { result: 42 });
-            resumedAfterFinal = true;
-            yield new ObservableTaskStatusUpdate('failed', { late: true });
-          } finally {
-            finallyRan = true;
-          }
-        },
-      }),
-    );
-    await waitFor(() => finallyRan, { what: 'the generator finally block' });
-    t.notOk(resumedAfterFinal, 'the generator is not resumed after a final status');
-    const update = table.getStatus(id);
-    t.equal(update?.status, 'finished');
-    t.same(update?.data, { result: 42 });
-    t.equal(table.readMetrics().slotsUsed, 0, 'the slot is released');
-    t.ok([...table].some(([rowId]) => rowId === id), 'the ended row stays visible');
-  });
+  t.test(
+    'a final status closes the generator, ignores later yields and frees the slot',
+    async (t) => {
+      const table = openTable(t);
+      let finallyRan = false;
+      let resumedAfterFinal = false;
+      const id = table.observe(
+        new ObservableTask({
+          name: 'final',
+          category: 'lifecycle',
+          iterableTask: async function* () {
+            try {
+              yield new ObservableTaskStatusUpdate('running', { step: 1 });
+              yield new ObservableTaskStatusUpdate('finished', { result: 42 });
+              resumedAfterFinal = true;
+              yield new ObservableTaskStatusUpdate('failed', { late: true });
+            } finally {
+              finallyRan = true;
+            }
+          },
+        }),
+      );
+      await waitFor(() => finallyRan, { what: 'the generator finally block' });
+      t.notOk(resumedAfterFinal, 'the generator is not resumed after a final status');
+      const update = table.getStatus(id);
+      t.equal(update?.status, 'finished');
+      t.same(update?.data, { result: 42 });
+      t.equal(table.readMetrics().slotsUsed, 0, 'the slot is released');
+      t.ok(
+        [...table].some(([rowId]) => rowId === id),
+        'the ended row stays visible',
+      );
+    },
+  );
 
   t.test('a task that returns without a final status ends finished', async (t) => {
     const table = openTable(t);
@@ -129,7 +135,8 @@ t.test('ObservableTaskTable#observe()', async (t) => {
       t.notOk(seen.has(id), `id ${id} is new`);
       seen.add(id);
       await waitFor(() => table.getStatus(id)?.status === 'finished', { what: `task ${i}` });
-      if (previous !== undefined) t.equal(table.getStatus(previous), null, 'the stale id reads null');
+      if (previous !== undefined)
+        t.equal(table.getStatus(previous), null, 'the stale id reads null');
       previous = id;
     }
     t.equal(table.getStatus('not-an-id'), null);
@@ -179,7 +186,9 @@ t.test('Iteration yields every row in any process', async (t) => {
       }),
     ),
   );
-  await waitFor(() => ids.every((id) => other.getStatus(id)?.status === 'running'), { what: 'rows running' });
+  await waitFor(() => ids.every((id) => other.getStatus(id)?.status === 'running'), {
+    what: 'rows running',
+  });
   const rows = new Map(other);
   t.equal(rows.size, 3);
   const row = rows.get(ids[1] as string);
@@ -189,5 +198,7 @@ t.test('Iteration yields every row in any process', async (t) => {
   t.ok(row?.startedAt instanceof Date && row.modifiedAt >= row.startedAt);
   t.same(row?.observableTaskStatusUpdate.data, { i: 1 });
   for (const id of ids) t.ok(table.cancel(id));
-  await waitFor(() => ids.every((id) => other.getStatus(id)?.status === 'cancelled'), { what: 'cancelled' });
+  await waitFor(() => ids.every((id) => other.getStatus(id)?.status === 'cancelled'), {
+    what: 'cancelled',
+  });
 });

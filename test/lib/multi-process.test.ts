@@ -20,17 +20,22 @@ t.test('two processes and a worker thread run tasks at once; each sees all rows'
     worker.postMessage(message);
   };
   await Promise.all(participants.map((p) => nextMessage(p, (m) => m.ready === true)));
-  const expected = ['proc-a', 'proc-b', 'thread-c'].flatMap((role) => [0, 1, 2, 3, 4].map((i) => `${role}-${i}`)).sort();
-  await waitFor(
-    () => [...table].filter(([, row]) => row.status === 'running').length === 15,
-    { what: '15 running rows' },
-  );
+  const expected = ['proc-a', 'proc-b', 'thread-c']
+    .flatMap((role) => [0, 1, 2, 3, 4].map((i) => `${role}-${i}`))
+    .sort();
+  await waitFor(() => [...table].filter(([, row]) => row.status === 'running').length === 15, {
+    what: '15 running rows',
+  });
   tell('census');
   const censuses = await Promise.all(
     participants.map((p) => nextMessage<{ census: string[] }>(p, (m) => Array.isArray(m.census))),
   );
   for (const { census } of censuses) {
-    t.same(census.map((entry) => entry.split(':')[0]).sort(), expected, 'a participant sees every row');
+    t.same(
+      census.map((entry) => entry.split(':')[0]).sort(),
+      expected,
+      'a participant sees every row',
+    );
     t.ok(census.every((entry) => entry.endsWith(':running')));
   }
   tell('finish');

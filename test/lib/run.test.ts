@@ -73,22 +73,37 @@ t.test('ObservableTaskTable#run()', async (t) => {
   t.test('rejects (never throws) bad input', async (t) => {
     const fn = async (): Promise<void> => {};
     await t.rejects(table.run(null as never, fn), { code: 'ERR_INVALID_ARG_TYPE' });
-    await t.rejects(table.run({ name: 1 as never, category: 'x' }, fn), { code: 'ERR_INVALID_ARG_TYPE' });
-    await t.rejects(table.run({ name: 'x', category: 'x', inactivityTimeout: -1 }, fn), { code: 'ERR_OUT_OF_RANGE' });
-    await t.rejects(table.run({ name: 'x', category: 'x' }, 'fn' as never), { code: 'ERR_INVALID_ARG_TYPE' });
+    await t.rejects(table.run({ name: 1 as never, category: 'x' }, fn), {
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+    await t.rejects(table.run({ name: 'x', category: 'x', inactivityTimeout: -1 }, fn), {
+      code: 'ERR_OUT_OF_RANGE',
+    });
+    await t.rejects(table.run({ name: 'x', category: 'x' }, 'fn' as never), {
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
     t.equal(table.readMetrics().slotsUsed, 0, 'nothing was claimed');
   });
 
   t.test('a full table rejects with TaskTableFullError', async (t) => {
     const releases: Array<() => void> = [];
     const tasks = [0, 1, 2, 3].map((i) =>
-      table.run({ name: `hold-${i}`, category: 'run' }, () => new Promise<void>((resolve) => releases.push(resolve))),
+      table.run(
+        { name: `hold-${i}`, category: 'run' },
+        () => new Promise<void>((resolve) => releases.push(resolve)),
+      ),
     );
-    await t.rejects(table.run({ name: 'one-too-many', category: 'run' }, async () => {}), TaskTableFullError);
-    await t.rejects(table.run({ name: 'one-too-many', category: 'run' }, async () => {}), {
-      code: 'ERR_TASK_TABLE_FULL',
-      capacity: 4,
-    });
+    await t.rejects(
+      table.run({ name: 'one-too-many', category: 'run' }, async () => {}),
+      TaskTableFullError,
+    );
+    await t.rejects(
+      table.run({ name: 'one-too-many', category: 'run' }, async () => {}),
+      {
+        code: 'ERR_TASK_TABLE_FULL',
+        capacity: 4,
+      },
+    );
     for (const release of releases) release();
     await Promise.all(tasks);
   });

@@ -19,7 +19,9 @@ function openTable(t: Parameters<typeof uniqueTableName>[0]): ObservableTaskTabl
 }
 
 /** Records unhandled rejections during a test and fails it if any happen. */
-function watchUnhandled(t: Parameters<typeof uniqueTableName>[0] & { fail(message: string): void }): () => number {
+function watchUnhandled(
+  t: Parameters<typeof uniqueTableName>[0] & { fail(message: string): void },
+): () => number {
   let count = 0;
   const onUnhandled = (reason: unknown): void => {
     count++;
@@ -33,42 +35,48 @@ function watchUnhandled(t: Parameters<typeof uniqueTableName>[0] & { fail(messag
 }
 
 t.test('ObservableTaskTimeoutIterator', async (t) => {
-  t.test('times out within the timeout plus 100 ms, aborts the signal and runs finally', async (t) => {
-    const unhandled = watchUnhandled(t);
-    const table = openTable(t);
-    let aborted: unknown;
-    let finallyRan = false;
-    const started = Date.now();
-    const id = table.observe(
-      new ObservableTask({
-        name: 'slow',
-        category: 'timeouts',
-        iterableTask: new ObservableTaskTimeoutIterator({
-          inactivityTimeout: TIMEOUT_S,
-          iterableTask: async function* (signal) {
-            signal.addEventListener('abort', () => (aborted = signal.reason));
-            try {
-              yield new ObservableTaskStatusUpdate('running', null);
-              await sleep(60_000, undefined, { signal });
-              yield new ObservableTaskStatusUpdate('finished', null);
-            } finally {
-              finallyRan = true;
-            }
-          },
+  t.test(
+    'times out within the timeout plus 100 ms, aborts the signal and runs finally',
+    async (t) => {
+      const unhandled = watchUnhandled(t);
+      const table = openTable(t);
+      let aborted: unknown;
+      let finallyRan = false;
+      const started = Date.now();
+      const id = table.observe(
+        new ObservableTask({
+          name: 'slow',
+          category: 'timeouts',
+          iterableTask: new ObservableTaskTimeoutIterator({
+            inactivityTimeout: TIMEOUT_S,
+            iterableTask: async function* (signal) {
+              signal.addEventListener('abort', () => (aborted = signal.reason));
+              try {
+                yield new ObservableTaskStatusUpdate('running', null);
+                await sleep(60_000, undefined, { signal });
+                yield new ObservableTaskStatusUpdate('finished', null);
+              } finally {
+                finallyRan = true;
+              }
+            },
+          }),
         }),
-      }),
-    );
-    await waitFor(() => table.getStatus(id)?.status === 'timed_out', { what: 'timed_out', timeoutMs: 3000 });
-    const elapsed = Date.now() - started;
-    t.ok(elapsed <= TIMEOUT_S * 1000 + GRACE_MS, `timed out after ${elapsed} ms`);
-    t.ok(elapsed >= TIMEOUT_S * 1000 - 5, 'not before the timeout');
-    t.same(table.getStatus(id)?.data, { inactivityTimeout: TIMEOUT_S });
-    t.match(aborted, { name: 'TimeoutError' }, 'the signal is aborted with a TimeoutError');
-    await waitFor(() => finallyRan, { what: 'the inner finally block' });
-    t.equal(table.getRow(id)?.inactivityTimeout, TIMEOUT_S, 'the row stores its timeout');
-    await sleep(50);
-    t.equal(unhandled(), 0);
-  });
+      );
+      await waitFor(() => table.getStatus(id)?.status === 'timed_out', {
+        what: 'timed_out',
+        timeoutMs: 3000,
+      });
+      const elapsed = Date.now() - started;
+      t.ok(elapsed <= TIMEOUT_S * 1000 + GRACE_MS, `timed out after ${elapsed} ms`);
+      t.ok(elapsed >= TIMEOUT_S * 1000 - 5, 'not before the timeout');
+      t.same(table.getStatus(id)?.data, { inactivityTimeout: TIMEOUT_S });
+      t.match(aborted, { name: 'TimeoutError' }, 'the signal is aborted with a TimeoutError');
+      await waitFor(() => finallyRan, { what: 'the inner finally block' });
+      t.equal(table.getRow(id)?.inactivityTimeout, TIMEOUT_S, 'the row stores its timeout');
+      await sleep(50);
+      t.equal(unhandled(), 0);
+    },
+  );
 
   t.test('times out a task stuck on a promise that never settles', async (t) => {
     const unhandled = watchUnhandled(t);
@@ -89,7 +97,10 @@ t.test('ObservableTaskTimeoutIterator', async (t) => {
         }),
       }),
     );
-    await waitFor(() => table.getStatus(id)?.status === 'timed_out', { what: 'timed_out', timeoutMs: 3000 });
+    await waitFor(() => table.getStatus(id)?.status === 'timed_out', {
+      what: 'timed_out',
+      timeoutMs: 3000,
+    });
     const elapsed = Date.now() - started;
     t.ok(elapsed <= TIMEOUT_S * 1000 + GRACE_MS, `timed out after ${elapsed} ms`);
     t.ok(aborted, 'the signal is aborted');
@@ -150,18 +161,33 @@ t.test('ObservableTaskTimeoutIterator', async (t) => {
 
   t.test('rejects invalid options', async (t) => {
     const task = async function* () {};
-    t.throws(() => new ObservableTaskTimeoutIterator({ iterableTask: task, inactivityTimeout: 0 }), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
-    t.throws(() => new ObservableTaskTimeoutIterator({ iterableTask: task, inactivityTimeout: Number.NaN }), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
     t.throws(
-      () => new ObservableTaskTimeoutIterator({ iterableTask: task, inactivityTimeout: '5' as unknown as number }),
+      () => new ObservableTaskTimeoutIterator({ iterableTask: task, inactivityTimeout: 0 }),
+      {
+        code: 'ERR_OUT_OF_RANGE',
+      },
+    );
+    t.throws(
+      () =>
+        new ObservableTaskTimeoutIterator({ iterableTask: task, inactivityTimeout: Number.NaN }),
+      {
+        code: 'ERR_OUT_OF_RANGE',
+      },
+    );
+    t.throws(
+      () =>
+        new ObservableTaskTimeoutIterator({
+          iterableTask: task,
+          inactivityTimeout: '5' as unknown as number,
+        }),
       { code: 'ERR_INVALID_ARG_TYPE' },
     );
     t.throws(
-      () => new ObservableTaskTimeoutIterator({ iterableTask: null as unknown as typeof task, inactivityTimeout: 1 }),
+      () =>
+        new ObservableTaskTimeoutIterator({
+          iterableTask: null as unknown as typeof task,
+          inactivityTimeout: 1,
+        }),
       { code: 'ERR_INVALID_ARG_TYPE' },
     );
   });
@@ -171,15 +197,18 @@ t.test('ObservableTaskTable#run() inactivityTimeout', async (t) => {
   const table = openTable(t);
   let signalReason: unknown;
   const started = Date.now();
-  const result = table.run({ name: 'quiet', category: 'timeouts', inactivityTimeout: TIMEOUT_S }, async (report, signal) => {
-    report.progress(0.1);
-    try {
-      await sleep(60_000, undefined, { signal });
-    } catch (error) {
-      signalReason = signal.reason;
-      throw error;
-    }
-  });
+  const result = table.run(
+    { name: 'quiet', category: 'timeouts', inactivityTimeout: TIMEOUT_S },
+    async (report, signal) => {
+      report.progress(0.1);
+      try {
+        await sleep(60_000, undefined, { signal });
+      } catch (error) {
+        signalReason = signal.reason;
+        throw error;
+      }
+    },
+  );
   await t.rejects(result, { name: 'AbortError' }, "fn's own error reaches the caller");
   const elapsed = Date.now() - started;
   t.ok(elapsed <= TIMEOUT_S * 1000 + GRACE_MS, `timed out after ${elapsed} ms`);

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+/**
+ * `task-table`: the command-line interface of observable-task-table (package.json `bin`).
+ * Dispatches to one module per command. Exit codes: 0 success, 1 failure (a missing
+ * table, a busy port, no such task), 2 bad usage; errors are one line on stderr.
+ */
+import { ObservableTaskTableError } from '../../lib/index.js';
+import { CliError, UsageError, parseCommandArgs, type Command } from './args.js';
+import { cancelCommand } from './commands/cancel.js';
+import { demoCommand } from './commands/demo.js';
+import { inspectCommand } from './commands/inspect.js';
+import { lsCommand } from './commands/ls.js';
+import { rmCommand } from './commands/rm.js';
+import { serveCommand } from './commands/serve.js';
+import { topCommand } from './commands/top.js';
+
+const COMMANDS: readonly Command[] = [
+  serveCommand,
+  lsCommand,
+  topCommand,
+  cancelCommand,
+  inspectCommand,
+  rmCommand,
+  demoCommand,
+];
+
+function topLevelHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return (
+    'Usage: task-table <command> [options]\n\n' +
+    'Watch the tasks of an observable-task-table from the shell, and serve them to Prometheus,\n' +
+    'OpenTelemetry and a live dashboard.\n\n' +
+    'Commands:\n' +
+    COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n') +
+    '\n\nRun `task-table <command> --help` for the options of a command.\n'
+  );
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    if (name === undefined) {
+      process.stderr.write(topLevelHelp());
+      return 2;
+    }
+    if (topic !== undefined) parseCommandArgs(topic, ['--help']);
+    else process.stdout.write(topLevelHelp());
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) {
+    const what = name.startsWith('-') ? `unknown option '${name}'` : `unknown command '${name}'`;
+    throw new UsageError(what);
+  }
+  const args = parseCommandArgs(command, rest);
+  if (args === null) return 0;
+  return command.run(args);
+}
+
+function report(error: unknown): number {
+  if (error instanceof UsageError) {
+    const help =
+      error.command === undefined ? 'task-table --help' : `task-table ${error.command} --help`;
+    process.stderr.write(`task-table: ${error.message} (see ${help})\n`);
+    return 2;
+  }
+  // The library's errors already say what happened and what to do, in one line.
+  if (error instanceof CliError || error instanceof ObservableTaskTableError) {
+    process.stderr.write(`task-table: ${error.message}\n`);
+    return 1;
+  }
+  if (error instanceof TypeError || error instanceof RangeError) {
+    // Argument errors from open() (an invalid --table name, say) are bad usage.
+    const code = (error as { code?: unknown }).code;
+    if (
+      (typeof code === 'string' && code.startsWith('ERR_INVALID_ARG')) ||
+      code === 'ERR_OUT_OF_RANGE'
+    ) {
+      const message = error.message.replace(/^options\.name /, '--table ');
+      process.stderr.write(`task-table: ${message} (see task-table --help)\n`);
+      return 2;
+    }
+  }
+  process.stderr.write(
+    `task-table: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.exitCode = report(error);
+  },
+);
