@@ -174,6 +174,12 @@ t.test('a real Prometheus scrapes two collectors and sees exact numbers', async 
   t.equal(await scalar(prometheus, `observable_task_table_slots_used{table="${nameA}"}`), 3);
   t.equal(await scalar(prometheus, `observable_task_table_capacity{table="${nameB}"}`), 512);
 
+  // rate() needs several samples of each new series inside its window.
+  await waitFor(
+    async () =>
+      (await scalar(prometheus, 'min(count_over_time(observable_tasks_completed_total{category=~"work-.*"}[1m]))')) >= 5,
+    { timeoutMs: 30_000, intervalMs: 500, what: 'five scrapes of every counter' },
+  );
   // Every PromQL expression of the Grafana dashboard runs and returns data.
   const dashboard = JSON.parse(
     readFileSync(join(root, 'dashboards/observable-task-table.json'), 'utf8'),
