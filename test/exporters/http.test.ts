@@ -12,20 +12,12 @@ import {
 } from '../../exporters/http/index.js';
 import type { CollectorServerOptions } from '../../exporters/http/server.js';
 import { sseEvent } from '../../exporters/http/escape.js';
-import { uniqueTableName, waitFor } from '../helpers/index.js';
+import { waitFor } from '../helpers/index.js';
+import { openTable } from '../helpers/tables.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const XSS_NAMES = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>'];
-
-function openTable(
-  t: Test,
-  options: Parameters<typeof ObservableTaskTable.open>[0] = {},
-): ObservableTaskTable {
-  const table = ObservableTaskTable.open({ name: uniqueTableName(t), maxTasks: 64, ...options });
-  t.teardown(() => table.close());
-  return table;
-}
 
 /** Starts a task that runs until the returned function is called. */
 async function holdTask(

@@ -13,7 +13,6 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import t, { type Test } from 'tap';
 
-import { ObservableTaskTable, type TaskTableMetrics } from '../../lib/index.js';
 import {
   OTEL_METRIC_NAMES,
   otlpMetricsUrl,
@@ -22,27 +21,9 @@ import {
   TASK_TABLE_METRIC_DEFINITIONS,
   TaskTableMetricProducer,
 } from '../../exporters/otel/index.js';
-import { uniqueTableName, waitFor } from '../helpers/index.js';
+import { waitFor } from '../helpers/index.js';
+import { openTable, countReads } from '../helpers/tables.js';
 import { KNOWN_WORKLOAD, runKnownWorkload } from '../helpers/workload.js';
-
-function openTable(
-  t: Test,
-  options: Parameters<typeof ObservableTaskTable.open>[0] = {},
-): ObservableTaskTable {
-  const table = ObservableTaskTable.open({ name: uniqueTableName(t), maxTasks: 64, ...options });
-  t.teardown(() => table.close());
-  return table;
-}
-
-function countReads(table: ObservableTaskTable): { count: number } {
-  const counter = { count: 0 };
-  const original = table.readMetrics.bind(table);
-  table.readMetrics = (now?: number): TaskTableMetrics => {
-    counter.count++;
-    return original(now);
-  };
-  return counter;
-}
 
 /** A pull reader for tests: collect() on demand, nothing else. */
 class TestReader extends MetricReader {

@@ -1,7 +1,7 @@
 import { Registry, type OpenMetricsContentType } from 'prom-client';
-import t, { type Test } from 'tap';
+import t from 'tap';
 
-import { ObservableTaskTable, type TaskTableMetrics } from '../../lib/index.js';
+import { ObservableTaskTable } from '../../lib/index.js';
 import {
   collectTableSnapshots,
   createPrometheusRegistry,
@@ -12,28 +12,9 @@ import {
   TASK_TABLE_METRIC_DEFINITIONS,
 } from '../../exporters/prometheus/index.js';
 import { uniqueTableName } from '../helpers/index.js';
+import { openTable, countReads } from '../helpers/tables.js';
 import { findSamples, parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { KNOWN_WORKLOAD, runKnownWorkload } from '../helpers/workload.js';
-
-function openTable(
-  t: Test,
-  options: Parameters<typeof ObservableTaskTable.open>[0] = {},
-): ObservableTaskTable {
-  const table = ObservableTaskTable.open({ name: uniqueTableName(t), maxTasks: 64, ...options });
-  t.teardown(() => table.close());
-  return table;
-}
-
-/** Counts readMetrics() calls on `table`. */
-function countReads(table: ObservableTaskTable): { count: number } {
-  const counter = { count: 0 };
-  const original = table.readMetrics.bind(table);
-  table.readMetrics = (now?: number): TaskTableMetrics => {
-    counter.count++;
-    return original(now);
-  };
-  return counter;
-}
 
 t.test('registerTaskTableMetrics()', async (t) => {
   t.test('emits every definition with its exact name, type and labels', async (t) => {

@@ -1,4 +1,4 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 
 import { ObservableTaskTable, TaskTableCorruptError } from '../../lib/index.js';
 import {
@@ -8,16 +8,11 @@ import {
   resolveTables,
 } from '../../exporters/table-snapshot.js';
 import { uniqueTableName } from '../helpers/index.js';
-
-function openTable(t: Test, name = uniqueTableName(t)): ObservableTaskTable {
-  const table = ObservableTaskTable.open({ name, maxTasks: 8 });
-  t.teardown(() => table.close());
-  return table;
-}
+import { openTable } from '../helpers/tables.js';
 
 t.test('collectTableSnapshots()', async (t) => {
   t.test('classifies each table and keeps the others', async (t) => {
-    const ok = openTable(t);
+    const ok = openTable(t, { maxTasks: 8 });
     const corrupt = openTable(t);
     const broken = openTable(t);
     const closed = openTable(t);
@@ -47,14 +42,14 @@ t.test('collectTableSnapshots()', async (t) => {
 
   t.test('a table removed and created again is missing for the old handle', async (t) => {
     const name = uniqueTableName(t);
-    const old = openTable(t, name);
+    const old = openTable(t, { name, maxTasks: 8 });
     t.equal(readTable(old, () => 1).state, 'ok');
     ObservableTaskTable.unlink(name);
     t.match(
       readTable(old, () => 1),
       { state: 'missing', error: /was removed \(/ },
     );
-    const fresh = openTable(t, name);
+    const fresh = openTable(t, { name, maxTasks: 8 });
     t.match(
       readTable(old, () => 1),
       { state: 'missing', error: /removed and created again/ },

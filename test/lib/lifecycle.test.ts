@@ -7,13 +7,8 @@ import {
   ObservableTaskStatusUpdate,
   ObservableTaskTable,
 } from '../../lib/index.js';
-import { uniqueTableName, waitFor } from '../helpers/index.js';
-
-function openTable(t: Parameters<typeof uniqueTableName>[0], maxTasks = 16): ObservableTaskTable {
-  const table = ObservableTaskTable.open({ name: uniqueTableName(t), maxTasks });
-  t.teardown(() => table.close());
-  return table;
-}
+import { waitFor } from '../helpers/index.js';
+import { openTable } from '../helpers/tables.js';
 
 t.test('ObservableTaskTable#observe()', async (t) => {
   t.test('the row is pending before the first update', async (t) => {
@@ -122,7 +117,7 @@ t.test('ObservableTaskTable#observe()', async (t) => {
   });
 
   t.test('ids never repeat: a stale id reads null once its slot is reused', async (t) => {
-    const table = openTable(t, 1);
+    const table = openTable(t, { maxTasks: 1 });
     const seen = new Set<string>();
     let previous: string | undefined;
     for (let i = 0; i < 20; i++) {

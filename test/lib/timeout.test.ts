@@ -4,19 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ObservableTask,
   ObservableTaskStatusUpdate,
-  ObservableTaskTable,
   ObservableTaskTimeoutIterator,
 } from '../../lib/index.js';
 import { uniqueTableName, waitFor } from '../helpers/index.js';
+import { openTable } from '../helpers/tables.js';
 
 const TIMEOUT_S = 0.3;
 const GRACE_MS = 100;
-
-function openTable(t: Parameters<typeof uniqueTableName>[0]): ObservableTaskTable {
-  const table = ObservableTaskTable.open({ name: uniqueTableName(t), maxTasks: 8 });
-  t.teardown(() => table.close());
-  return table;
-}
 
 /** Records unhandled rejections during a test and fails it if any happen. */
 function watchUnhandled(
