@@ -103,6 +103,7 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
   readonly #owned = new Map<number, OwnedTask>();
   #watch: NodeJS.Timeout | undefined;
   #lastHeartbeatMs = 0;
+  #seenCancelRequests = -1;
   #untracked = 0;
 
   private constructor(shared: SharedTable, options: ResolvedTableOptions) {
@@ -531,8 +532,13 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
     const now = Date.now();
     const heartbeat = now - this.#lastHeartbeatMs >= HEARTBEAT_INTERVAL_MS;
     if (heartbeat) this.#lastHeartbeatMs = now;
+    // One shared word tells whether anyone cancelled anything since the last look, so
+    // the per-row flags are read only then.
+    const cancelRequests = this.#shared.cancelRequestCount();
+    const lookForCancels = cancelRequests !== this.#seenCancelRequests;
+    this.#seenCancelRequests = cancelRequests;
     for (const owned of this.#owned.values()) {
-      if (this.#shared.cancelRequested(owned.slot, owned.generation)) {
+      if (lookForCancels && this.#shared.cancelRequested(owned.slot, owned.generation)) {
         this.#write(owned, 'cancelled', { reason: 'cancel requested' });
         owned.controller.abort(new DOMException('the task was cancelled', 'AbortError'));
         continue;

@@ -133,6 +133,8 @@ export interface NativeTable {
   progress(slot: number, generation: number, progress: number): number;
   heartbeat(slot: number, generation: number, nowMs: number): void;
   cancelRequested(slot: number, generation: number): boolean;
+  /** Cancel requests ever made on the table (owners rescan only when it changes). */
+  cancelRequestCount(): number;
   requestCancel(slot: number, generation: number): number;
   addDropped(reason: number, count: number): void;
   readDropped(out: Float64Array): void;

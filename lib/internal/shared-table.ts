@@ -195,6 +195,11 @@ export class SharedTable {
     return this.handle('cancelRequested').cancelRequested(slot, generation);
   }
 
+  /** Cancel requests ever made on the table; changes whenever someone cancels a task. */
+  cancelRequestCount(): number {
+    return this.handle('cancelRequestCount').cancelRequestCount();
+  }
+
   /** True when (slot, generation) was a live task and now carries a cancel request. */
   requestCancel(slot: number, generation: number): boolean {
     return this.writable('cancel').requestCancel(slot, generation) === NativeResult.ok;

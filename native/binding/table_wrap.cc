@@ -40,6 +40,7 @@ Napi::Function TableWrap::Define(Napi::Env env) {
                          InstanceMethod<&TableWrap::JS_progress>("progress"),
                          InstanceMethod<&TableWrap::JS_heartbeat>("heartbeat"),
                          InstanceMethod<&TableWrap::JS_cancelRequested>("cancelRequested"),
+                         InstanceMethod<&TableWrap::JS_cancelRequestCount>("cancelRequestCount"),
                          InstanceMethod<&TableWrap::JS_requestCancel>("requestCancel"),
                          InstanceMethod<&TableWrap::JS_addDropped>("addDropped"),
                          InstanceMethod<&TableWrap::JS_readDropped>("readDropped"),
@@ -225,6 +226,12 @@ Napi::Value TableWrap::JS_cancelRequested(const Napi::CallbackInfo& info) {
   if (!EnsureOpen(env)) return env.Undefined();
   return Napi::Boolean::New(
       env, table_.CancelRequested(info[0].As<Napi::Number>().Uint32Value(), ToGeneration(info[1])));
+}
+
+Napi::Value TableWrap::JS_cancelRequestCount(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!EnsureOpen(env)) return env.Undefined();
+  return Napi::Number::New(env, static_cast<double>(table_.CancelRequestCount()));
 }
 
 Napi::Value TableWrap::JS_requestCancel(const Napi::CallbackInfo& info) {

@@ -28,6 +28,7 @@ class TableWrap : public Napi::ObjectWrap<TableWrap> {
   Napi::Value JS_progress(const Napi::CallbackInfo& info);
   Napi::Value JS_heartbeat(const Napi::CallbackInfo& info);
   Napi::Value JS_cancelRequested(const Napi::CallbackInfo& info);
+  Napi::Value JS_cancelRequestCount(const Napi::CallbackInfo& info);
   Napi::Value JS_requestCancel(const Napi::CallbackInfo& info);
   Napi::Value JS_addDropped(const Napi::CallbackInfo& info);
   Napi::Value JS_readDropped(const Napi::CallbackInfo& info);

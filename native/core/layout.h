@@ -84,13 +84,16 @@ struct TableHeader {
   // ---- mutated at run time ----
   alignas(kCacheLine) std::atomic<uint64_t> dropped[kDropReasonSlots];  // per DropReason
   alignas(kCacheLine) std::atomic<uint32_t> claim_hint;  // slot after the last claim: where scans start
-  uint8_t reserved_mutable[kHeaderBytes - 1024 - 8 * kDropReasonSlots - 4];
+  // Incremented by every cancel request, so owners scan their rows only when it moved.
+  alignas(kCacheLine) std::atomic<uint64_t> cancel_requests;
+  uint8_t reserved_mutable[kHeaderBytes - 1024 - 8 * kDropReasonSlots - kCacheLine - 8];
 };
 
 static_assert(sizeof(TableHeader) == kHeaderBytes, "TableHeader must fill exactly one page");
 static_assert(offsetof(TableHeader, magic) == 0, "attachers read the magic at offset 0");
 static_assert(offsetof(TableHeader, bucket_bounds) == 96, "immutable header moved");
 static_assert(offsetof(TableHeader, dropped) == 1024, "mutable header must start at 1024");
+static_assert(offsetof(TableHeader, cancel_requests) == 1216, "cancel counter moved");
 static_assert(std::is_standard_layout_v<TableHeader>, "header must be standard layout");
 
 // The seqlocked part of a row head: written only between SeqWriteBegin/End by the row's

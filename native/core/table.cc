@@ -531,9 +531,17 @@ Result Table::RequestCancel(uint32_t slot, uint64_t generation) {
   // flag) means a request that races with a reuse of the slot cannot hit the new task.
   const uint64_t claim = row->claim.load(std::memory_order_relaxed);
   if (ClaimPid(claim) == 0 || ClaimGeneration(claim) != generation) return Result::kNotOwner;
-  // relaxed: see CancelRequested().
+  // relaxed: ordered before the counter below by its release.
   row->cancel_generation.store(generation, std::memory_order_relaxed);
+  // Release: an owner that sees the new count (acquire in CancelRequestCount) also sees
+  // the cancel_generation stored above, so one poll of the counter cannot miss it.
+  header_->cancel_requests.fetch_add(1, std::memory_order_release);
   return Result::kOk;
+}
+
+uint64_t Table::CancelRequestCount() const {
+  // Acquire: pairs with the release fetch_add in RequestCancel().
+  return header_->cancel_requests.load(std::memory_order_acquire);
 }
 
 void Table::FloorWrite(uint32_t slot, const uint8_t* bytes, size_t len) {

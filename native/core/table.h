@@ -117,6 +117,10 @@ class Table {
   // True when some process asked to cancel (slot, generation).
   bool CancelRequested(uint32_t slot, uint64_t generation) const;
 
+  // Number of cancel requests ever made on the table: owners poll this one word and look
+  // at their rows' cancel flags only when it changed.
+  uint64_t CancelRequestCount() const;
+
   void AddDropped(DropReason reason, uint64_t count);
 
   // ---- any process ----
