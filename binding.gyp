@@ -4,6 +4,9 @@
     "werror%": 0,
     # C++ torture driver for sanitizer runs: node-gyp rebuild --debug --with_stress=1
     "with_stress%": 0,
+    # AddressSanitizer build of the addon, loaded with LD_PRELOAD=libasan.so by
+    # scripts/asan-check.sh (which builds it in a staged copy): node-gyp rebuild --asan=1
+    "asan%": 0,
   },
   "target_defaults": {
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
@@ -16,6 +19,10 @@
     },
     "conditions": [
       ["werror==1", {"cflags_cc": ["-Werror"]}],
+      ["asan==1", {
+        "cflags_cc": ["-fsanitize=address", "-fno-omit-frame-pointer", "-g", "-O1"],
+        "ldflags": ["-fsanitize=address"],
+      }],
     ],
   },
   "targets": [

@@ -40,7 +40,9 @@ export class ObservableTaskTableRow {
     this.startedAt = new Date(raw.startedAtMs);
     this.modifiedAt = new Date(raw.modifiedAtMs);
     this.progress = raw.progress;
-    this.inactivityTimeout = raw.inactivityTimeoutMs > 0 ? raw.inactivityTimeoutMs / 1000 : null;
+    // Divide first: a tiny positive value in milliseconds can underflow to 0 seconds.
+    const timeout = raw.inactivityTimeoutMs / 1000;
+    this.inactivityTimeout = timeout > 0 ? timeout : null;
     this.reclaimed = raw.reclaimed;
     this.status = (STATUS_NAMES[raw.status] ?? 'failed') as ObservableTaskStatus;
     this.#data = raw.data;

@@ -160,7 +160,10 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
       totalBytes: l.totalBytes,
       rowBytes: l.rowBytes,
       layoutVersion: l.layoutVersion,
-      createdAt: new Date(l.createdAtMs),
+      // Informational and not validated on attach: a value no Date can hold (NaN from a
+      // damaged header) reads as the epoch rather than an Invalid Date, whose
+      // toISOString() throws in `task-table inspect` and the exporters.
+      createdAt: new Date(l.createdAtMs >= 0 && l.createdAtMs <= 8.64e15 ? l.createdAtMs : 0),
       readOnly: l.readOnly,
       created: this.#shared.created,
     };

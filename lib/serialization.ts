@@ -77,9 +77,50 @@ function markerText(kind: DroppedDataMarker['$dropped'], detail: string): string
   } satisfies DroppedDataMarker);
 }
 
-/** Parses stored data; '' is null. A row cut by a corrupt writer reads as a marker. */
+/**
+ * Deepest nesting of stored data that is parsed. JSON.parse handles any depth, but every
+ * reader serializes the value again (the JSON API, the dashboard, the live feed), and
+ * JSON.stringify recurses: about 5,000 levels overflow the stack, so a single row of
+ * `[[[…]]]` (a hostile process can write one) would fail every page that lists it.
+ */
+const MAX_DATA_DEPTH = 1000;
+
+/** True when `text` nests arrays and objects deeper than `limit` (strings skipped). */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  // Valid JSON deeper than `limit` needs more than 2 * limit characters, so rows of the
+  // default dataSize (1 KiB) are never scanned; invalid JSON fails JSON.parse anyway.
+  if (text.length <= 2 * limit) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      // A backslash escapes the next character; a quote ends the string.
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
+ * Parses stored data; '' is null. A row cut by a corrupt writer, or nested too deep to
+ * serialize again, reads as a marker.
+ */
 export function parseData(text: string): unknown {
   if (text === '') return null;
+  if (nestsDeeperThan(text, MAX_DATA_DEPTH)) {
+    return {
+      $dropped: 'data_not_serializable',
+      detail: `stored data is nested more than ${MAX_DATA_DEPTH} levels deep`,
+    };
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch {

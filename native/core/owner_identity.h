@@ -21,11 +21,15 @@ uint64_t ReadProcessStartTime(uint32_t pid);
 enum class Liveness { kAlive, kDead, kUnknown };
 
 // Decides whether the owner recorded in a row still runs.
-// - Same pid namespace: dead when the pid does not exist, or when it now belongs to a
-//   process with another start time (pid reuse).
+// - Same pid namespace: dead when the pid does not exist, when it is a zombie (exited,
+//   not yet reaped by its parent), or when it now belongs to a process with another start
+//   time (pid reuse).
 // - Another pid namespace (a container sharing /dev/shm): pids mean nothing here, so the
 //   owner is alive while its lease (heartbeat) is younger than `lease_timeout_ms`.
-// - Namespace unknown: as "same namespace" when a start time was recorded, else kUnknown.
+// - Namespace unknown (0, as on macOS): as "same namespace"; without a start time the pid
+//   alone decides. ReclaimDead() also asks about a bare pid for a claim holder that its
+//   row does not name yet, and only once that slot's lease is older than a second.
+// - Another namespace and no lease (0): kUnknown, never reclaimed.
 Liveness CheckOwner(const OwnerIdentity& owner, double lease_ms, double now_ms,
                     double lease_timeout_ms);
 

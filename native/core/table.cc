@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -21,6 +22,9 @@ namespace {
 constexpr int kMaxReadAttempts = 2000;       // then the row is reported unreadable
 constexpr int kCategoryClaimSpins = 100000;  // wait for another process to publish a name
 constexpr int kNotReadyWaitMs = 1000;        // how long attach waits for a creator
+// How old the lease of a slot must be before a reclaimer trusts a bare pid check, when
+// the row does not yet (or no longer) name the claim holder: see ReclaimDead().
+constexpr double kUnknownOwnerGraceMs = 1000;
 
 double NowMs() {
   timespec ts;
@@ -51,6 +55,39 @@ bool ValidParams(const LayoutParams& p) {
 // (NaN, infinities, 1e300 from a hostile row) would become an Invalid Date in TypeScript
 // and make toISOString() throw, failing a whole collection for one bad row.
 bool ValidTimeMs(double ms) { return ms >= 0 && ms <= 8.64e15; }
+
+// True when a body read from shared memory holds only values a writer of this layout
+// stores. CopyRecord (iteration, getRow) and ScanStats (metrics) both decide with this one
+// check, so a row skipped by one is skipped and counted by the other. Hostile values would
+// otherwise become a copy past the row (data_len), a counter slot past the registry
+// (status, category_index), an Invalid Date (times), a progress outside 0..1 shown as is,
+// or an id that getRow() cannot parse back (a generation wider than the claim word's 40
+// bits). Writers never store these: lib/ validates the timeout and clamps the progress.
+bool PlausibleBody(const RowBody& body, const LayoutParams& p) {
+  const bool progress_ok =
+      (body.flags & kRowFlagHasProgress) == 0 || (body.progress >= 0 && body.progress <= 1);
+  return body.data_len <= p.data_size && body.status < kStatusCount &&
+         body.category_index <= p.max_categories && body.generation <= kMaxGeneration &&
+         ValidTimeMs(body.started_at_ms) && ValidTimeMs(body.modified_at_ms) &&
+         ValidTimeMs(body.running_at_ms) && progress_ok &&
+         ValidTimeMs(body.inactivity_timeout_ms);  // a duration; the same bounds apply
+}
+
+// The data a reclaimer stores in a dead owner's row: the sentence when it fits the row's
+// data field, else the short form, which always fits. Stored unchecked, the sentence
+// (about 110 bytes) overran a 64-byte data field into the next row's claim word and
+// sequence, or past the end of the object for the last row.
+size_t OwnerDiedMarker(char (&out)[192], uint32_t data_size, uint32_t pid, const char* what) {
+  int len = std::snprintf(out, sizeof(out),
+                          "{\"reason\":\"owner_died\",\"message\":\"the owning process "
+                          "(pid %u) died %s\",\"pid\":%u}",
+                          pid, what, pid);
+  if (len < 0 || static_cast<size_t>(len) >= sizeof(out) || static_cast<uint32_t>(len) > data_size)
+    len = std::snprintf(out, sizeof(out), "{\"reason\":\"owner_died\",\"pid\":%u}", pid);
+  return static_cast<size_t>(len);
+}
+static_assert(sizeof("{\"reason\":\"owner_died\",\"pid\":4294967295}") - 1 <= kMinDataSize,
+              "the short owner_died marker must fit the smallest data field");
 
 uint64_t DurationMicros(double from_ms, double to_ms) {
   const double micros = (to_ms - from_ms) * 1e3;
@@ -596,9 +633,7 @@ size_t Table::CopyRecord(uint32_t slot, uint8_t* out, size_t capacity, bool* unr
     // The lengths are untrusted until checked: a hostile or torn value could point past
     // the row. name_len and category_len are uint8_t, so at most 255 < kStringFieldBytes.
     const uint32_t untrusted_data_len = body.data_len;
-    if (untrusted_data_len > params_.data_size || body.status >= kStatusCount ||
-        body.category_index > params_.max_categories || !ValidTimeMs(body.started_at_ms) ||
-        !ValidTimeMs(body.modified_at_ms) || !ValidTimeMs(body.running_at_ms)) {
+    if (!PlausibleBody(body, params_)) {
       if (!SeqReadValidate(row->seq, begin)) continue;  // torn: retry
       *corrupt = true;
       return 0;
@@ -715,12 +750,12 @@ void Table::ScanStats(double now_ms, double* out) {
       unreadable++;
       continue;
     }
-    if (body.generation == 0 || body.status == 0) continue;
-    const uint32_t untrusted_index = body.category_index;
-    if (body.status >= kStatusCount || untrusted_index >= categories) {
+    if (!PlausibleBody(body, params_)) {
       corrupt++;
       continue;
     }
+    if (body.generation == 0 || body.status == 0) continue;
+    const uint32_t untrusted_index = body.category_index;  // < categories: checked above
     rows++;
     out[StatsIndex(untrusted_index, body.status)] += 1;
     if (!IsFinalStatus(body.status)) {
@@ -740,7 +775,8 @@ void Table::ScanStats(double now_ms, double* out) {
 
 uint32_t Table::ReclaimDead(double now_ms, double lease_timeout_ms) {
   if (read_only()) return 0;
-  const uint32_t self_pid = SelfIdentity().pid;
+  const OwnerIdentity& self = SelfIdentity();
+  const uint32_t self_pid = self.pid;
   uint32_t reclaimed = 0;
   for (uint32_t slot = 0; slot < params_.max_tasks; ++slot) {
     RowHead* row = RowAt(slot);
@@ -748,16 +784,47 @@ uint32_t Table::ReclaimDead(double now_ms, double lease_timeout_ms) {
     // is visible (when it got that far) to the reads below.
     uint64_t claim = row->claim.load(std::memory_order_acquire);
     const uint32_t owner_pid = ClaimPid(claim);
-    if (owner_pid == 0 || owner_pid == (self_pid & kClaimPidMask)) continue;
+    if (owner_pid == 0) continue;
     const uint64_t generation = ClaimGeneration(claim);
     RowBody body{};
     const bool readable = ReadBody(row, &body);
+    // A row left mid-write cannot be read consistently, but its identity words (pid,
+    // start time, namespace) are written only when the slot is claimed and stay put while
+    // the claim holds: read them as they are. They are trusted only when they match the
+    // claim word below; a torn value can at worst make us keep the row.
+    if (!readable) {
+      LoadWords(reinterpret_cast<uint64_t*>(&body), reinterpret_cast<const uint64_t*>(&row->body),
+                kRowBodyWords);
+    }
     const bool body_current = readable && body.generation == generation;
-    OwnerIdentity owner{owner_pid, 0, 0};
-    if (body_current) owner = OwnerIdentity{body.pid, body.start_time, body.pid_namespace};
+    // The body names the claim holder only when it describes the claimed generation and
+    // the same pid. Otherwise the holder is an owner that has not written its row yet, or
+    // a reclaimer taking the row over from the owner the body still names.
+    const bool identity_known =
+        body.generation == generation && (body.pid & kClaimPidMask) == owner_pid;
+    if (identity_known && body.pid == self.pid && body.start_time == self.start_time &&
+        body.pid_namespace == self.pid_namespace) {
+      continue;  // our own row
+    }
+    // An earlier process with our pid is dead (its identity differs: checked below); with
+    // the identity unknown, this may be our own row between its claim and its first write.
+    if (!identity_known && owner_pid == (self_pid & kClaimPidMask)) continue;
     // relaxed: the lease is compared with the clock only.
     const double lease = static_cast<double>(row->lease_ms.load(std::memory_order_relaxed));
-    if (CheckOwner(owner, lease, now_ms, lease_timeout_ms) != Liveness::kDead) continue;
+    if (identity_known) {
+      const OwnerIdentity owner{body.pid, body.start_time, body.pid_namespace};
+      if (CheckOwner(owner, lease, now_ms, lease_timeout_ms) != Liveness::kDead) continue;
+    } else {
+      // Only the claim word's pid is known, and it names the holder only if that holder
+      // is in our pid namespace. A claim stores the lease right after its CAS, so a live
+      // holder of any namespace that has not written its row yet has a lease younger
+      // than kUnknownOwnerGraceMs; only then is the pid check trusted.
+      if (now_ms - lease < kUnknownOwnerGraceMs) continue;
+      if (CheckOwner(OwnerIdentity{owner_pid, 0, 0}, lease, now_ms, lease_timeout_ms) !=
+          Liveness::kDead) {
+        continue;
+      }
+    }
     // Take over the row: after this CAS we are its single writer. acq_rel: acquire pairs
     // with the dead owner's last release so we continue from its `seq`; relaxed on
     // failure: the row changed under us (released or taken by another reclaimer).
@@ -766,11 +833,10 @@ uint32_t Table::ReclaimDead(double now_ms, double lease_timeout_ms) {
       continue;
     }
     if (body_current && !IsFinalStatus(body.status)) {
-      char data[160];
-      const int len = std::snprintf(data, sizeof(data),
-                                    "{\"reason\":\"owner_died\",\"message\":\"the owning process "
-                                    "(pid %u) died while the task was %s\",\"pid\":%u}",
-                                    body.pid, body.status == 1 ? "pending" : "running", body.pid);
+      char data[192];
+      const size_t len =
+          OwnerDiedMarker(data, params_.data_size, body.pid,
+                          body.status == 1 ? "while the task was pending" : "while the task was running");
       const double now = NowMs();
       const uint32_t seq = SeqWriteBegin(row->seq);
       StoreField(row->body.status, static_cast<uint8_t>(TaskStatus::kFailed));
@@ -785,11 +851,21 @@ uint32_t Table::ReclaimDead(double now_ms, double lease_timeout_ms) {
       reclaimed++;
     } else if (!readable) {
       // The owner died inside a write: the sequence is stuck odd. Close it so readers see
-      // the row again; its body is whatever the owner managed to store.
+      // the row again, as a task of the claimed generation that failed with the reason.
+      // Name and category are whatever the owner managed to store. Its completion is not
+      // counted: whether the claim had counted the start is unknown.
+      char data[192];
+      const size_t len =
+          OwnerDiedMarker(data, params_.data_size, owner_pid, "while writing the task's row");
       const uint32_t seq = SeqWriteBegin(row->seq);
+      StoreField(row->body.generation, generation);
+      StoreField(row->body.pid, owner_pid);
       StoreField(row->body.status, static_cast<uint8_t>(TaskStatus::kFailed));
+      StoreField(row->body.modified_at_ms, NowMs());
       StoreField(row->body.flags, static_cast<uint8_t>(LoadField(row->body.flags) | kRowFlagReclaimed));
-      StoreField(row->body.data_len, 0u);
+      StoreBytesAsWords(reinterpret_cast<uint64_t*>(DataField(row)),
+                        reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(len));
+      StoreField(row->body.data_len, static_cast<uint32_t>(len));
       SeqWriteEnd(row->seq, seq);
       AddDropped(DropReason::kOwnerDied, 1);
       reclaimed++;

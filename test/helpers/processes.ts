@@ -13,6 +13,18 @@ export interface FixtureResult {
   stderr: string;
 }
 
+/**
+ * Output of every forked fixture, read from the moment it starts: an unread pipe fills
+ * (64 KiB) and then blocks the child's next write to stdout or stderr, which are
+ * synchronous for pipes on Linux, so a chatty fixture would hang until someone read it.
+ */
+const outputs = new WeakMap<ChildProcess, { stdout: string; stderr: string }>();
+
+/** What `child` (forked by forkFixture) has written so far. */
+export function outputOf(child: ChildProcess): { stdout: string; stderr: string } {
+  return outputs.get(child) ?? { stdout: '', stderr: '' };
+}
+
 /** Forks test/fixtures/<name> with IPC; killed with SIGKILL in t's teardown. */
 export function forkFixture(
   t: Pick<Test, 'teardown'>,
@@ -24,6 +36,10 @@ export function forkFixture(
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  const output = { stdout: '', stderr: '' };
+  outputs.set(child, output);
+  child.stdout?.on('data', (d: Buffer) => (output.stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output.stderr += d.toString()));
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -32,18 +48,35 @@ export function forkFixture(
 
 /** Collects a child's output and waits (bounded) for it to exit. */
 export async function waitForExit(child: ChildProcess, timeoutMs = 15000): Promise<FixtureResult> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  let output = outputs.get(child);
+  if (output === undefined) {
+    // Not forked by forkFixture: read from now on.
+    const own = { stdout: '', stderr: '' };
+    child.stdout?.on('data', (d: Buffer) => (own.stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (own.stderr += d.toString()));
+    output = own;
+  }
+  const result = (
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    note = '',
+  ): FixtureResult => ({
+    code,
+    signal,
+    stdout: output.stdout,
+    stderr: output.stderr + note,
+  });
   if (child.exitCode !== null || child.signalCode !== null) {
-    return { code: child.exitCode, signal: child.signalCode, stdout, stderr };
+    return result(child.exitCode, child.signalCode);
   }
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);
-  if (signal === 'SIGKILL' && timeoutMs > 0) stderr += `\n[killed after ${timeoutMs} ms]`;
-  return { code, signal, stdout, stderr };
+  return result(
+    code,
+    signal,
+    signal === 'SIGKILL' && timeoutMs > 0 ? `\n[killed after ${timeoutMs} ms]` : '',
+  );
 }
 
 /** Resolves with the next IPC message matching `predicate` (bounded). */

@@ -1,10 +1,21 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 
 import { ObservableTaskTable, type TaskTableMetrics } from '../../lib/index.js';
 import { uniqueTableName, waitFor } from '../helpers/index.js';
-import { forkFixture, nextMessage, waitForExit } from '../helpers/processes.js';
+import { forkFixture, nextMessage, outputOf, waitForExit } from '../helpers/processes.js';
 
 const FINAL = ['finished', 'failed', 'cancelled', 'timed_out'] as const;
+
+/** State letter and CPU ticks of a process, from /proc (for the report of a hang). */
+function processState(pid: number | undefined): string {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return `${fields[0]} utime=${fields[11]} stime=${fields[12]}`;
+  } catch {
+    return 'gone';
+  }
+}
 
 /** Every counter of a collection, keyed so that two collections can be compared. */
 function counterValues(m: TaskTableMetrics): Map<string, number> {
@@ -46,11 +57,27 @@ t.test(
     const tallies: Array<Record<string, number>> = [];
     const done = Promise.all(
       writers.map((w) =>
-        nextMessage<{ done: Record<string, number> }>(w, (m) => m.done !== undefined, 120_000),
+        nextMessage<{ done: Record<string, number> }>(w, (m) => m.done !== undefined, 60_000),
       ),
-    ).then((messages) => messages.forEach((m) => tallies.push(m.done)));
+    ).then(
+      (messages) => messages.forEach((m) => tallies.push(m.done)),
+      (error: Error) => {
+        // Say which writer is stuck, and in what state, instead of only timing out.
+        const states = writers.map((w, i) => ({
+          writer: i,
+          exitCode: w.exitCode,
+          signal: w.signalCode,
+          state: processState(w.pid),
+          ...outputOf(w),
+        }));
+        throw new Error(`${error.message}: ${JSON.stringify(states)}`);
+      },
+    );
     let finished = false;
-    void done.then(() => (finished = true));
+    done.then(
+      () => (finished = true),
+      () => (finished = true),
+    );
     while (!finished) {
       const current = counterValues(table.readMetrics());
       for (const [key, value] of current) {

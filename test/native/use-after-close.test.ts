@@ -14,7 +14,7 @@ import {
 import { uniqueTableName, waitFor } from '../helpers/index.js';
 
 const CLOSED = { name: 'TaskTableClosedError', code: 'ERR_TASK_TABLE_CLOSED' };
-const CYCLES = 2000;
+const CYCLES = 10_000;
 
 function openDescriptors(): number {
   return readdirSync('/proc/self/fd').length;
