@@ -3,7 +3,7 @@
  * busy port or an unusable address is one clear line, not a stack trace.
  */
 import type { ObservableTaskTable } from '../../lib/index.js';
-import { CliError } from './args.js';
+import { CliError, UsageError } from './args.js';
 
 /** Options of {@link startCollector}. */
 export interface CollectorOptions {
@@ -12,7 +12,16 @@ export interface CollectorOptions {
   /** 0 picks a free port. */
   port: number;
   cancelToken?: string;
+  /** The command whose flags these are, for the usage hint of a bad value. */
+  command: string;
 }
+
+/** The command-line flag behind each server option the CLI passes on. */
+const OPTION_FLAGS: Record<string, string> = {
+  host: '--host',
+  port: '--port',
+  cancelToken: 'the token in the variable named by --cancel-token-env',
+};
 
 /** A started collector and the URLs to print. */
 export interface RunningCollector {
@@ -30,12 +39,25 @@ export interface RunningCollector {
  */
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const { createCollectorServer } = await import('../http/index.js');
-  const server = createCollectorServer({
-    tables: options.tables,
-    host: options.host,
-    port: options.port,
-    ...(options.cancelToken === undefined ? {} : { cancelToken: options.cancelToken }),
-  });
+  let server: ReturnType<typeof createCollectorServer>;
+  try {
+    server = createCollectorServer({
+      tables: options.tables,
+      host: options.host,
+      port: options.port,
+      ...(options.cancelToken === undefined ? {} : { cancelToken: options.cancelToken }),
+    });
+  } catch (error) {
+    // The server validates its options at setup with TypeError/RangeError naming
+    // `options.<key>`; on the command line that is bad usage of the flag behind the key,
+    // one line without a stack trace. The message never contains the value of a token.
+    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+    const message = error.message.replace(
+      /^options\.(\w+)/,
+      (whole, key: string) => OPTION_FLAGS[key] ?? whole,
+    );
+    throw new UsageError(message, options.command);
+  }
   let address: { url: string; host: string; port: number };
   try {
     address = await server.listen();

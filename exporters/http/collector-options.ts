@@ -28,7 +28,10 @@ export interface CollectorServerOptions {
   pollIntervalMs?: number;
   /**
    * Milliseconds a client may take to send its request headers; a request that takes
-   * longer is answered 408 and closed. 100 to 60000. Default 10000.
+   * longer is answered 408 and closed. Twice this bounds the whole request (headers and
+   * body), and a connection on which nothing is sent or received for three times this long
+   * (a client that stopped reading its response, say) is closed; a live /events stream,
+   * written once per poll, gets at least three poll intervals. 100 to 60000. Default 10000.
    */
   headersTimeoutMs?: number;
   /** Most live (/events) clients at once; more get 503. 1 to 10000. Default 100. */

@@ -19,6 +19,11 @@ export interface LiveFeedOptions {
   intervalMs: number;
   /** Most clients at once; further ones are refused. */
   maxClients: number;
+  /**
+   * Milliseconds a stream may go without any byte written to its socket (a client that
+   * stopped reading) before it is destroyed. More than one interval.
+   */
+  idleTimeoutMs: number;
 }
 
 interface FeedClient {
@@ -88,6 +93,9 @@ export class LiveFeed {
     };
     this.#clients.add(client);
     response.once('close', () => this.#remove(client));
+    // Replaces the server's idle timeout for this socket: a healthy stream is written once
+    // per interval. Without a 'timeout' listener node:http destroys the socket.
+    response.setTimeout(this.#options.idleTimeoutMs);
     response.writeHead(200, SSE_HEADERS);
     // Reconnect after 2 s when the stream breaks (the EventSource default is 3 s).
     response.write('retry: 2000\n\n');

@@ -55,6 +55,9 @@ export interface CollectorServer {
 /** How long close() lets in-flight responses finish before cutting their connections. */
 const CLOSE_GRACE_MS = 1000;
 
+/** The idle timeout of a connection, in multiples of headersTimeoutMs (30 s by default). */
+const IDLE_TIMEOUT_FACTOR = 3;
+
 function readAsset(name: string): Buffer {
   try {
     return readFileSync(new URL(name, import.meta.url));
@@ -92,10 +95,16 @@ export function createCollectorServer(options: CollectorServerOptions): Collecto
     allowedHosts,
   } = resolveCollectorOptions(options);
 
+  // A connection on which nothing moves, in either direction, for this long is destroyed:
+  // a client that stops reading a large response would otherwise hold the connection, and
+  // the response queued for it, forever (node:http has no such limit by default). A live
+  // stream writes once per poll, so it gets at least three polls.
+  const idleTimeoutMs = headersTimeoutMs * IDLE_TIMEOUT_FACTOR;
   const feed = new LiveFeed({
     read: () => readTaskRows(tables),
     intervalMs: pollIntervalMs,
     maxClients: maxEventClients,
+    idleTimeoutMs: Math.max(idleTimeoutMs, pollIntervalMs * 3),
   });
   const ctx: RouteContext = {
     tables,
@@ -121,6 +130,7 @@ export function createCollectorServer(options: CollectorServerOptions): Collecto
     // would let a slow client hold a connection far longer than headersTimeout).
     connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeoutMs / 4))),
   });
+  server.timeout = idleTimeoutMs;
   server.maxHeadersCount = 64;
   server.maxRequestsPerSocket = 1000;
   server.on('request', (request, response) => {

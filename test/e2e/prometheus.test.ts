@@ -177,7 +177,10 @@ t.test('a real Prometheus scrapes two collectors and sees exact numbers', async 
   // rate() needs several samples of each new series inside its window.
   await waitFor(
     async () =>
-      (await scalar(prometheus, 'min(count_over_time(observable_tasks_completed_total{category=~"work-.*"}[1m]))')) >= 5,
+      (await scalar(
+        prometheus,
+        'min(count_over_time(observable_tasks_completed_total{category=~"work-.*"}[1m]))',
+      )) >= 5,
     { timeoutMs: 30_000, intervalMs: 500, what: 'five scrapes of every counter' },
   );
   // Every PromQL expression of the Grafana dashboard runs and returns data.

@@ -91,7 +91,7 @@ export const demoCommand: Command = {
 
     const table = openDemoTable({ name, maxTasks: DEMO_MAX_TASKS }, log);
     try {
-      const collector = await startCollector({ tables: [table], host, port });
+      const collector = await startCollector({ tables: [table], host, port, command: 'demo' });
       const pool = new DemoPool({ table, files, workers, log });
       try {
         const tableHint =

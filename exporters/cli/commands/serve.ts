@@ -88,6 +88,7 @@ export const serveCommand: Command = {
         host,
         port,
         ...(cancelToken === undefined ? {} : { cancelToken }),
+        command: 'serve',
       });
       let push: { shutdown(): Promise<void> } | undefined;
       try {
