@@ -89,6 +89,27 @@ size_t OwnerDiedMarker(char (&out)[192], uint32_t data_size, uint32_t pid, const
 static_assert(sizeof("{\"reason\":\"owner_died\",\"pid\":4294967295}") - 1 <= kMinDataSize,
               "the short owner_died marker must fit the smallest data field");
 
+// Packs `len` bytes of a word-aligned row field into `out` (any alignment), loading the
+// field one word at a time as the sequence lock requires; returns the end of the copy.
+// Each word goes straight from its load to `out`: packing through a word-aligned scratch
+// made memcpy read across two just-stored words, a store-forwarding stall that cost about
+// a third of a 10,000-row snapshot when names and categories were 9 to 16 bytes long.
+uint8_t* CopyFieldBytes(uint8_t* out, const uint8_t* field, size_t len) {
+  const uint64_t* words = reinterpret_cast<const uint64_t*>(field);
+  const size_t full_words = len / 8;
+  for (size_t i = 0; i < full_words; ++i) {
+    uint64_t word;
+    LoadWords(&word, words + i, 1);
+    std::memcpy(out + 8 * i, &word, 8);
+  }
+  if (len % 8 != 0) {
+    uint64_t word;
+    LoadWords(&word, words + full_words, 1);
+    std::memcpy(out + 8 * full_words, &word, len % 8);
+  }
+  return out + len;
+}
+
 uint64_t DurationMicros(double from_ms, double to_ms) {
   const double micros = (to_ms - from_ms) * 1e3;
   if (!(micros > 0)) return 0;  // clock stepped backwards, or NaN from a corrupt row
@@ -646,28 +667,9 @@ size_t Table::CopyRecord(uint32_t slot, uint8_t* out, size_t capacity, bool* unr
     const size_t total = sizeof(SnapshotRecord) + RoundUp(strings, 8);
     if (total > capacity) return total;  // caller grows the buffer and retries
     uint8_t* p = out + sizeof(SnapshotRecord);
-    // Copy each field in whole words into a word-aligned scratch, then pack the bytes.
-    alignas(8) uint8_t scratch[kStringFieldBytes];
-    LoadWords(reinterpret_cast<uint64_t*>(scratch), reinterpret_cast<const uint64_t*>(NameField(row)),
-              RoundUp(body.name_len, 8) / 8);
-    std::memcpy(p, scratch, body.name_len);
-    p += body.name_len;
-    LoadWords(reinterpret_cast<uint64_t*>(scratch),
-              reinterpret_cast<const uint64_t*>(CategoryField(row)), RoundUp(body.category_len, 8) / 8);
-    std::memcpy(p, scratch, body.category_len);
-    p += body.category_len;
-    const uint64_t* data_words = reinterpret_cast<const uint64_t*>(DataField(row));
-    const size_t full_words = untrusted_data_len / 8;
-    for (size_t i = 0; i < full_words; ++i) {
-      uint64_t word;
-      LoadWords(&word, data_words + i, 1);
-      std::memcpy(p + 8 * i, &word, 8);
-    }
-    if (untrusted_data_len % 8 != 0) {
-      uint64_t word;
-      LoadWords(&word, data_words + full_words, 1);
-      std::memcpy(p + 8 * full_words, &word, untrusted_data_len % 8);
-    }
+    p = CopyFieldBytes(p, NameField(row), body.name_len);
+    p = CopyFieldBytes(p, CategoryField(row), body.category_len);
+    CopyFieldBytes(p, DataField(row), untrusted_data_len);
     if (!SeqReadValidate(row->seq, begin)) continue;
     record->generation = static_cast<double>(body.generation);
     record->started_at_ms = body.started_at_ms;
