@@ -17,6 +17,7 @@ export default defineConfig(
     'coverage/',
     'docs/',
     'tap-snapshots/',
+    'bench-results/',
   ]),
 
   js.configs.recommended,
