@@ -54,6 +54,7 @@ t.test(
     let scrapes = 0;
     let decreases = 0;
     let killed = false;
+    let killedWhileRunning = false;
     const tallies: Array<Record<string, number>> = [];
     const done = Promise.all(
       writers.map((w) =>
@@ -89,14 +90,20 @@ t.test(
       }
       previous = current;
       scrapes++;
-      if (!killed && scrapes === 20) {
+      // Kill the victim in the middle of the run: once the others have started a tenth of
+      // their tasks (a fixed scrape count raced the writers, which can finish first).
+      const started = [...current]
+        .filter(([key]) => /^cat-\d+ started$/.test(key))
+        .reduce((sum, [, value]) => sum + value, 0);
+      if (!killed && started >= (3 * perWriter) / 10) {
         victim.kill('SIGKILL');
         killed = true;
+        killedWhileRunning = started < 3 * perWriter;
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     await done;
-    t.ok(killed, 'the victim was killed during the run');
+    t.ok(killed && killedWhileRunning, 'the victim was killed while the others ran');
     t.equal(decreases, 0, `no counter decreased over ${scrapes} scrapes`);
     await Promise.all(writers.map((w) => waitForExit(w)));
     await waitForExit(victim);
