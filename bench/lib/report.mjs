@@ -1,8 +1,9 @@
 // Writes docs/benchmarks.md and docs/benchmarks.svg from one run's results, and the short
 // summary printed on stdout. Every figure comes from `results` and `machine`; the only
 // numbers in the text below are the targets' thresholds, which the issues set.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { isTime, median, nanos, num, ratio, value } from './format.mjs';
 import { barChart, chartRows } from './svg-chart.mjs';
@@ -211,6 +212,53 @@ function extraLines(group, results) {
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
+/** Where test/e2e/load.test.ts (run by `npm run test:e2e` and .ci/run) leaves its figures. */
+const LOAD_RESULTS = fileURLToPath(new URL('../../docs/load-results.json', import.meta.url));
+
+/**
+ * The collector under wrk load, from the last run of the e2e load test: it needs wrk and a
+ * 40-second window, so it is measured there rather than in this suite, and quoted here
+ * with its own date and machine.
+ */
+function loadSection() {
+  if (!existsSync(LOAD_RESULTS)) {
+    return '## Collector under load\n\nNo docs/load-results.json yet: run `npm run test:e2e`.\n';
+  }
+  const r = JSON.parse(readFileSync(LOAD_RESULTS, 'utf8'));
+  const ms = (v) => `${num(v)} ms`;
+  const lines = [
+    '## Collector under load',
+    '',
+    `From test/e2e/load.test.ts, run ${r.generatedAt} on ${r.environment.cpuModel} ` +
+      `(${r.environment.cpus} cores), Node ${r.environment.node}, wrk ${r.environment.wrk}: ` +
+      `\`wrk ${r.setup.wrk}\` against \`task-table serve\`, one route after the other, ` +
+      `while ${r.setup.writers} processes churned ${num(r.setup.tasksChurned)} tasks through a ` +
+      `${num(r.setup.tableMaxTasks)}-slot table (responses: /metrics ` +
+      `${num(r.setup.responseBytes.metrics)} bytes, /api/tasks ` +
+      `${num(r.setup.responseBytes.apiTasks)} bytes).`,
+    '',
+    '| Route | Requests | Requests/s | p50 | p75 | p90 | p99 | Max | Socket errors | Non-2xx |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const [route, x] of Object.entries(r.routes)) {
+    const errors = Object.values(x.socketErrors).reduce((a, b) => a + b, 0);
+    const l = x.latencyMs;
+    lines.push(
+      `| ${route} | ${num(x.requests)} | ${num(x.requestsPerSecond)} | ${ms(l.p50)} | ` +
+        `${ms(l.p75)} | ${ms(l.p90)} | ${ms(l.p99)} | ${ms(l.max)} | ${errors} | ${x.non2xx} |`,
+    );
+  }
+  const m = r.collectorMemoryMiB;
+  lines.push(
+    '',
+    `Collector RSS: ${num(m.atStart)} MiB at start, ${num(m.afterWarmup)} MiB after the ` +
+      `warm-up, ${num(m.afterLoad)} MiB after the load (${m.growth >= 0 ? '+' : ''}` +
+      `${num(m.growth)} MiB; the test fails above +${num(m.limit)} MiB); peak ${num(m.peak)} MiB.`,
+    '',
+  );
+  return lines.join('\n');
+}
+
 /** Builds the markdown and the SVG; returns { markdown, svg }. */
 export function renderReport({ machine, profile, groups, results, evaluated, notes, errors }) {
   const byKey = new Map(results.map((r) => [r.key, r]));
@@ -245,6 +293,7 @@ export function renderReport({ machine, profile, groups, results, evaluated, not
     const extra = extraLines(g.group, rows);
     if (extra !== '') out.push(extra);
   });
+  out.push(loadSection());
   out.push(methodSection(profile));
 
   const sections = groups

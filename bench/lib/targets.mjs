@@ -116,8 +116,8 @@ function statusParts(get) {
   const rest = ns(status) - ns(json) - ns(write);
   return (
     `A status update serializes its data (JSON.stringify of the two-field object: ` +
-    `${d(json)}, which Redis' client pays as well) and writes the row natively ` +
-    `(${d(write)} for 100 bytes)` +
+    `${d(json)}; the Redis rows send a ready-made string and skip this) and writes the ` +
+    `row natively (${d(write)} for 100 bytes)` +
     (rest > 0 ? `; the remaining ${duration(rest)} is the report's own bookkeeping.` : '.')
   );
 }
