@@ -387,11 +387,17 @@ uint64_t Table::Dropped(DropReason reason) const {
 
 // ---------------------------------------------------------------- claim and release
 
-bool Table::TryClaimSlot(uint32_t slot, uint32_t pid, uint64_t* generation) {
+bool Table::TryClaimSlot(uint32_t slot, uint32_t pid, uint64_t lease_ms, uint64_t* generation) {
   RowHead* row = RowAt(slot);
   // relaxed: only a hint for the CAS below, which re-checks the value.
   uint64_t claim = row->claim.load(std::memory_order_relaxed);
   if (ClaimPid(claim) != 0) return false;
+  // The lease goes in before the claim, so that a reclaimer that sees the claim never sees
+  // the previous task's lease (which may be hours old) and takes a claim whose holder has
+  // not written its row yet for a dead one. Storing it on a slot another process claims
+  // first only makes that slot's lease a moment fresher. relaxed: published by the release
+  // half of the CAS below, which pairs with ReclaimDead's acquire load of the claim word.
+  row->lease_ms.store(lease_ms, std::memory_order_relaxed);
   const uint64_t next = MakeClaim(NextGeneration(ClaimGeneration(claim)), pid);
   // acq_rel on success: acquire pairs with the release CAS in ReleaseSlot, so the previous
   // owner's last body writes and `seq` value happen-before ours and we continue its
@@ -408,6 +414,7 @@ Result Table::Claim(const uint8_t* name, size_t name_len, const uint8_t* categor
                     size_t category_len, uint32_t category_index, double inactivity_timeout_ms,
                     uint32_t* out_slot, uint64_t* out_generation) {
   const OwnerIdentity& self = SelfIdentity();
+  const uint64_t lease_ms = static_cast<uint64_t>(NowMs());
   const uint32_t words = (params_.max_tasks + 63) / 64;
   std::atomic<uint64_t>* bitmap = Bitmap();
   // relaxed: a shared hint, the slot after the last one claimed; any value is correct.
@@ -432,7 +439,7 @@ Result Table::Claim(const uint8_t* name, size_t name_len, const uint8_t* categor
       const uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(free_bits));
       free_bits &= free_bits - 1;
       const uint32_t candidate = w * 64 + bit;
-      if (TryClaimSlot(candidate, self.pid, &generation)) {
+      if (TryClaimSlot(candidate, self.pid, lease_ms, &generation)) {
         slot = candidate;
         break;
       }
@@ -443,7 +450,7 @@ Result Table::Claim(const uint8_t* name, size_t name_len, const uint8_t* categor
   // Slow path: the bitmap may hold stale "claimed" bits left by a process killed between
   // releasing a row and clearing its bit. Only the claim words are authoritative.
   for (uint32_t candidate = 0; slot == UINT32_MAX && candidate < params_.max_tasks; ++candidate) {
-    if (TryClaimSlot(candidate, self.pid, &generation)) slot = candidate;
+    if (TryClaimSlot(candidate, self.pid, lease_ms, &generation)) slot = candidate;
   }
   if (slot == UINT32_MAX) return Result::kTableFull;
   // relaxed: hint only.
@@ -790,11 +797,18 @@ uint32_t Table::ReclaimDead(double now_ms, double lease_timeout_ms) {
     const uint64_t generation = ClaimGeneration(claim);
     RowBody body{};
     const bool readable = ReadBody(row, &body);
-    // A row left mid-write cannot be read consistently, but its identity words (pid,
-    // start time, namespace) are written only when the slot is claimed and stay put while
-    // the claim holds: read them as they are. They are trusted only when they match the
-    // claim word below; a torn value can at worst make us keep the row.
+    // relaxed: the lease is compared with the clock only. Claims store it before their
+    // CAS (see TryClaimSlot), so it is never older than the claim we loaded above.
+    const double lease = static_cast<double>(row->lease_ms.load(std::memory_order_relaxed));
+    // A row left mid-write cannot be read consistently. Its identity words (pid, start
+    // time, namespace) stay put while an owner updates its row, but a claim writes them
+    // one by one after the generation: a row caught inside its claim's first write can
+    // pair the new generation and pid with the previous owner's start time. Such a claim
+    // has a lease younger than kUnknownOwnerGraceMs, so a mid-write row is judged only
+    // once its lease is older than that; then its words are read as they are, trusted
+    // only when they match the claim word below.
     if (!readable) {
+      if (now_ms - lease < kUnknownOwnerGraceMs) continue;
       LoadWords(reinterpret_cast<uint64_t*>(&body), reinterpret_cast<const uint64_t*>(&row->body),
                 kRowBodyWords);
     }
@@ -811,16 +825,14 @@ uint32_t Table::ReclaimDead(double now_ms, double lease_timeout_ms) {
     // An earlier process with our pid is dead (its identity differs: checked below); with
     // the identity unknown, this may be our own row between its claim and its first write.
     if (!identity_known && owner_pid == (self_pid & kClaimPidMask)) continue;
-    // relaxed: the lease is compared with the clock only.
-    const double lease = static_cast<double>(row->lease_ms.load(std::memory_order_relaxed));
     if (identity_known) {
       const OwnerIdentity owner{body.pid, body.start_time, body.pid_namespace};
       if (CheckOwner(owner, lease, now_ms, lease_timeout_ms) != Liveness::kDead) continue;
     } else {
       // Only the claim word's pid is known, and it names the holder only if that holder
-      // is in our pid namespace. A claim stores the lease right after its CAS, so a live
+      // is in our pid namespace. A claim stores the lease before its CAS, so a live
       // holder of any namespace that has not written its row yet has a lease younger
-      // than kUnknownOwnerGraceMs; only then is the pid check trusted.
+      // than kUnknownOwnerGraceMs; only past that is the pid check trusted.
       if (now_ms - lease < kUnknownOwnerGraceMs) continue;
       if (CheckOwner(OwnerIdentity{owner_pid, 0, 0}, lease, now_ms, lease_timeout_ms) !=
           Liveness::kDead) {

@@ -180,7 +180,7 @@ class Table {
 
   Result InitializeHeader(const OpenOptions& options);
   Result ValidateHeader(OpenFailure* failure);
-  bool TryClaimSlot(uint32_t slot, uint32_t pid, uint64_t* generation);
+  bool TryClaimSlot(uint32_t slot, uint32_t pid, uint64_t lease_ms, uint64_t* generation);
   void ReleaseSlot(uint32_t slot, uint64_t generation, uint32_t pid);
   void CountCompletion(const RowBody& body, uint8_t status, double now_ms);
   // Reads the row body consistently into `body`; false after bounded retries.
