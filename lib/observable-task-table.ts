@@ -15,13 +15,14 @@ import {
   type ObservableTaskTableOptions,
   type ResolvedTableOptions,
 } from './options.js';
-import { serializeData, serializeError, tooLargeMarker } from './serialization.js';
+import { serializeData } from './serialization.js';
 import { collectMetrics, type TaskTableMetrics } from './table-metrics.js';
 import { reportDrop } from './warnings.js';
 import { NativeResult, STATUS_CODES, type DropReason } from './internal/native.js';
 import { SharedTable, type Claim } from './internal/shared-table.js';
 import {
   checkFunction,
+  describe,
   checkObject,
   checkString,
   invalidType,
@@ -223,7 +224,7 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
       if (!owned.ended) this.#write(owned, 'finished', KEEP);
       return result;
     } catch (error) {
-      if (!owned.ended) this.#write(owned, 'failed', serializeError(error));
+      if (!owned.ended) this.#write(owned, 'failed', error);
       throw error;
     }
   }
@@ -365,10 +366,7 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
       status: (status, data) => {
         owned.activity++;
         if (!isObservableTaskStatus(status)) {
-          this.#drop(
-            'status_invalid',
-            `report.status() got an unknown status ${JSON.stringify(String(status))}`,
-          );
+          this.#drop('status_invalid', `report.status() got an unknown status ${describe(status)}`);
           return;
         }
         this.#write(owned, status, data === undefined ? null : data);
@@ -394,7 +392,7 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
     if (typeof fraction !== 'number' || Number.isNaN(fraction)) {
       this.#drop(
         'progress_invalid',
-        `progress must be a number from 0 to 1 (received ${String(fraction)}); ignored`,
+        `progress must be a number from 0 to 1 (received ${describe(fraction)}); ignored`,
       );
       return undefined;
     }
@@ -419,26 +417,17 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
     try {
       let text: string | undefined;
       if (data !== KEEP) {
-        const serialized = serializeData(data);
+        const serialized = serializeData(data, this.#shared.layout.dataSize);
         text = serialized.text;
         if (serialized.dropped !== undefined)
           this.#drop(serialized.dropped, serialized.detail ?? '');
       }
       const code = status === KEEP ? 0 : STATUS_CODES[status];
       let r = this.#shared.update(owned.slot, owned.generation, code, text, progress);
-      if (r === NativeResult.dataTooLarge && text !== undefined) {
-        const limit = this.#shared.layout.dataSize;
-        this.#drop(
-          'data_too_large',
-          `task data of ${Buffer.byteLength(text)} bytes did not fit dataSize ${limit}`,
-        );
-        r = this.#shared.update(
-          owned.slot,
-          owned.generation,
-          code,
-          tooLargeMarker(Buffer.byteLength(text), limit),
-          progress,
-        );
+      if (r === NativeResult.dataTooLarge) {
+        // serializeData() fits the text to dataSize, so this is a disagreement about its
+        // size; store no data rather than lose the status.
+        r = this.#shared.update(owned.slot, owned.generation, code, '', progress);
       }
       if (r !== NativeResult.ok) this.#lost(owned);
       else if (status !== KEEP && isFinalStatus(status)) this.#release(owned);
@@ -491,7 +480,7 @@ export class ObservableTaskTable implements Iterable<[string, ObservableTaskTabl
       // A final status ends the task: close the generator without waiting for it.
       iterator.return?.()?.catch(ignore);
     } catch (error) {
-      this.#write(owned, 'failed', serializeError(error));
+      this.#write(owned, 'failed', error);
     }
   }
 

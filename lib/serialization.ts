@@ -8,8 +8,9 @@ import type { DropReason } from './internal/native.js';
 /** The marker stored instead of data that was dropped. */
 export interface DroppedDataMarker {
   $dropped: 'data_too_large' | 'data_not_serializable';
-  /** Why: the serialization error, or the size that did not fit. */
-  detail: string;
+  /** Why: the serialization error, or the size that did not fit. Left out when even the
+   * sentence would not fit the row (dataSize of 64 to about 200 bytes). */
+  detail?: string;
 }
 
 /** Result of {@link serializeData}: the text to store, and the drop reason if any. */
@@ -38,43 +39,116 @@ export function serializeError(error: unknown): SerializedError | unknown {
 }
 
 /**
- * Serializes `data` (null and undefined store nothing). Never throws: cycles, BigInt,
- * functions and symbols become a `data_not_serializable` marker.
+ * Serializes `data` (null and undefined store nothing) into JSON of at most `limit`
+ * bytes of UTF-8. Never throws: cycles, BigInt, functions and symbols become a
+ * `data_not_serializable` marker, and data longer than `limit` a `data_too_large` one,
+ * except an Error, which keeps its name, message and code and loses its stack first.
+ * Every marker fits any row (the smallest dataSize is 64 bytes).
  */
-export function serializeData(data: unknown): SerializedData {
+export function serializeData(data: unknown, limit: number): SerializedData {
   if (data === null || data === undefined) return { text: '' };
+  const value = data instanceof Error ? serializeError(data) : data;
+  let text: string | undefined;
   try {
-    const text = JSON.stringify(data instanceof Error ? serializeError(data) : data);
-    if (typeof text !== 'string') {
-      return notSerializable(`a ${typeof data} is not JSON`);
-    }
-    return { text };
+    text = JSON.stringify(value);
   } catch (error) {
-    return notSerializable(error instanceof Error ? error.message : String(error));
+    return notSerializable(error instanceof Error ? error.message : String(error), limit);
   }
+  if (typeof text !== 'string') return notSerializable(`a ${typeof data} is not JSON`, limit);
+  const bytes = utf8Length(text, limit);
+  if (bytes <= limit) return { text };
+  const detail = `task data of ${bytes} bytes did not fit dataSize ${limit}`;
+  const fitted = data instanceof Error ? fitError(value as SerializedError, limit) : undefined;
+  return {
+    text:
+      fitted ??
+      markerText(
+        'data_too_large',
+        `${bytes} bytes of JSON do not fit the row's dataSize of ${limit} bytes`,
+        limit,
+      ),
+    dropped: 'data_too_large',
+    detail: fitted === undefined ? detail : `${detail}; the error was stored cut`,
+  };
 }
 
-function notSerializable(detail: string): SerializedData {
+/**
+ * UTF-8 length of `text`, computed only when it could exceed `limit`: a UTF-16 code unit
+ * is at most 3 bytes of UTF-8 (a pair of them 4), so short strings skip the count.
+ */
+function utf8Length(text: string, limit: number): number {
+  return text.length * 3 <= limit ? text.length : Buffer.byteLength(text);
+}
+
+function notSerializable(detail: string, limit: number): SerializedData {
   return {
-    text: markerText('data_not_serializable', detail),
+    text: markerText('data_not_serializable', detail, limit),
     dropped: 'data_not_serializable',
     detail: `task data could not be serialized: ${detail}`,
   };
 }
 
-/** The marker for data of `bytes` bytes that did not fit `limit`. */
-export function tooLargeMarker(bytes: number, limit: number): string {
-  return markerText(
-    'data_too_large',
-    `${bytes} bytes of JSON do not fit the row's dataSize of ${limit} bytes`,
-  );
-}
-
-function markerText(kind: DroppedDataMarker['$dropped'], detail: string): string {
-  return JSON.stringify({
+/** The marker with its detail when that fits `limit` bytes, else without. */
+function markerText(kind: DroppedDataMarker['$dropped'], detail: string, limit: number): string {
+  const full = JSON.stringify({
     $dropped: kind,
     detail: detail.slice(0, 200),
   } satisfies DroppedDataMarker);
+  return Buffer.byteLength(full) <= limit
+    ? full
+    : JSON.stringify({ $dropped: kind } satisfies DroppedDataMarker);
+}
+
+/**
+ * An error that does not fit `limit`: without its stack, with the stack cut to what
+ * fits, or else with its message cut. Undefined when not even a cut message fits.
+ */
+function fitError(error: SerializedError, limit: number): string | undefined {
+  const { stack, ...rest } = error;
+  const bare = JSON.stringify(rest);
+  if (Buffer.byteLength(bare) > limit) {
+    return longestFitting(rest.message, (message) => JSON.stringify({ ...rest, message }), limit);
+  }
+  if (stack === undefined) return bare;
+  return longestFitting(stack, (cut) => JSON.stringify({ ...rest, stack: cut }), limit, 1) ?? bare;
+}
+
+/**
+ * The JSON that `build` makes of the longest prefix of `text` (cut between characters)
+ * whose result fits `limit` bytes; undefined when a prefix of `minLength` units does not.
+ * A binary search: it runs only for data that was too large.
+ */
+function longestFitting(
+  text: string,
+  build: (prefix: string) => string,
+  limit: number,
+  minLength = 0,
+): string | undefined {
+  const fits = (length: number): string | undefined => {
+    const json = build(cutBetweenCharacters(text, length));
+    return Buffer.byteLength(json) <= limit ? json : undefined;
+  };
+  let best = fits(minLength);
+  if (best === undefined) return undefined;
+  let low = minLength;
+  let high = text.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    const json = fits(mid);
+    if (json === undefined) high = mid - 1;
+    else {
+      best = json;
+      low = mid;
+    }
+  }
+  return best;
+}
+
+/** The first `length` UTF-16 units of `text`, one fewer if that would split a pair. */
+function cutBetweenCharacters(text: string, length: number): string {
+  if (length >= text.length) return text;
+  const last = text.charCodeAt(length - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 1 : length);
 }
 
 /**

@@ -92,7 +92,10 @@ Napi::Value TableWrap::JS_open(const Napi::CallbackInfo& info) {
   OpenFailure failure;
   const Result r = table_.Open(options, &created, &failure);
   if (r == Result::kOk) {
-    data_buffer_.assign(table_.params().data_size + 2, 0);
+    // napi_get_value_string_utf8 stops before a character that does not fit, so the
+    // buffer has room for data_size bytes plus a whole 4-byte character and the NUL: a
+    // string longer than data_size then always fills more than data_size bytes of it.
+    data_buffer_.assign(table_.params().data_size + 5, 0);
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("status", static_cast<int32_t>(r));
@@ -189,8 +192,7 @@ Napi::Value TableWrap::JS_update(const Napi::CallbackInfo& info) {
   args.status = static_cast<uint8_t>(info[2].As<Napi::Number>().Uint32Value());
   if (info[3].IsString()) {
     const size_t len = CopyUtf8(info[3], data_buffer_);
-    // The buffer holds data_size + 1 bytes plus the NUL, so a string that fills it was
-    // longer than data_size.
+    // See JS_open: a copy of more than data_size bytes means the string was too long.
     if (len > table_.params().data_size) {
       return Napi::Number::New(env, static_cast<int32_t>(Result::kDataTooLarge));
     }

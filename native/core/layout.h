@@ -45,7 +45,7 @@ constexpr uint32_t kCacheLine = 64;
 // Limits shared with lib/options.ts; attach treats a header outside them as corrupt.
 constexpr uint32_t kMaxTasksLimit = 1000000;
 constexpr uint32_t kMaxDataSize = 1024 * 1024;
-constexpr uint32_t kMinDataSize = 64;  // room for the "too large" marker
+constexpr uint32_t kMinDataSize = 64;  // room for the short markers lib/serialization.ts stores
 constexpr uint32_t kMaxCategoriesLimit = 65535;
 
 // The claim word packs the owner pid and the slot generation so that one CAS both

@@ -1,7 +1,12 @@
 import t from 'tap';
 
-import { ObservableTaskTable, type DropReason } from '../../lib/index.js';
-import { uniqueTableName } from '../helpers/index.js';
+import {
+  ObservableTask,
+  ObservableTaskStatusUpdate,
+  ObservableTaskTable,
+  type DropReason,
+} from '../../lib/index.js';
+import { uniqueTableName, waitFor } from '../helpers/index.js';
 
 /** Collects the package's warnings during a test. */
 function captureWarnings(t: {
@@ -156,4 +161,107 @@ t.test('data with an Error is stored as {name, message, code, stack}', async (t)
     code: 'E_OOB',
     stack: /out of bounds/,
   });
+});
+
+t.test(
+  'at the smallest dataSize, a dropped value still leaves a marker and the task ends',
+  async (t) => {
+    const table = ObservableTaskTable.open({ name: uniqueTableName(t), maxTasks: 2, dataSize: 64 });
+    t.teardown(() => table.close());
+    const seen: unknown[] = [];
+    let id = '';
+    const result = await table.run({ name: 'small rows', category: 'policy' }, async (report) => {
+      id = report.id;
+      report.status('running', { message: 'y'.repeat(100) }); // 114 bytes of JSON
+      seen.push(table.getStatus(id)?.data);
+      report.status('running', cyclic);
+      seen.push(table.getStatus(id)?.data);
+      report.status('running', '€'.repeat(30)); // 92 bytes of UTF-8, 32 UTF-16 units
+      seen.push(table.getStatus(id)?.data);
+      report.status('running', { ok: 1 });
+      seen.push(table.getStatus(id)?.data);
+      return 'done';
+    });
+    t.equal(result, 'done');
+    t.match(seen, [
+      { $dropped: 'data_too_large' },
+      { $dropped: 'data_not_serializable' },
+      { $dropped: 'data_too_large' },
+      { ok: 1 },
+    ]);
+    t.equal(table.getStatus(id)?.status, 'finished', 'the final status was written');
+    const metrics = table.readMetrics();
+    t.equal(metrics.slotsUsed, 0, 'the slot was released');
+    t.equal(metrics.dropped.data_too_large, 2, 'both oversized values counted, whatever the width');
+    t.equal(metrics.dropped.data_not_serializable, 1);
+
+    const observed = table.observe(
+      new ObservableTask({
+        name: 'final with big data',
+        category: 'policy',
+        iterableTask: function* () {
+          yield new ObservableTaskStatusUpdate('finished', 'z'.repeat(80));
+        },
+      }),
+    );
+    await waitFor(() => table.getStatus(observed)?.status === 'finished', {
+      what: 'the final status with oversized data',
+    });
+    t.match(table.getStatus(observed)?.data, { $dropped: 'data_too_large' });
+    t.equal(table.readMetrics().slotsUsed, 0, 'its slot was released too');
+  },
+);
+
+t.test('an error too large for the row keeps its name, message and code', async (t) => {
+  const table = ObservableTaskTable.open({ name: uniqueTableName(t), maxTasks: 2, dataSize: 256 });
+  t.teardown(() => table.close());
+  const error = Object.assign(new TypeError('bad input'), { code: 'E_BAD' });
+  error.stack = `TypeError: bad input\n${'    at frame (/srv/app/file.js:1:1)\n'.repeat(40)}`;
+  let id = '';
+  await t.rejects(
+    table.run({ name: 'fails big', category: 'policy' }, async (report) => {
+      id = report.id;
+      throw error;
+    }),
+    error,
+  );
+  const update = table.getStatus(id);
+  t.equal(update?.status, 'failed');
+  t.match(update?.data, { name: 'TypeError', message: 'bad input', code: 'E_BAD' });
+  const stack = (update?.data as { stack?: string }).stack;
+  t.ok(stack === undefined || error.stack.startsWith(stack), 'the stack is cut or left out');
+
+  const huge = new Error('m'.repeat(2000));
+  await t.rejects(
+    table.run({ name: 'fails huge', category: 'policy' }, async (report) => {
+      id = report.id;
+      throw huge;
+    }),
+    huge,
+  );
+  const data = table.getStatus(id)?.data as { name?: string; message?: string };
+  t.equal(data.name, 'Error');
+  t.ok(data.message !== undefined && huge.message.startsWith(data.message), 'the message is cut');
+  t.ok((data.message?.length ?? 0) > 100, 'but kept as far as it fits');
+});
+
+t.test('values that cannot even be printed never throw into the task', async (t) => {
+  const table = ObservableTaskTable.open({ name: uniqueTableName(t), maxTasks: 2 });
+  t.teardown(() => table.close());
+  const bare = Object.create(null) as object;
+  const result = await table.run({ name: 'bare objects', category: 'policy' }, async (report) => {
+    const loose = report as unknown as {
+      status: (s: unknown, d?: unknown) => void;
+      progress: (p: unknown, d?: unknown) => void;
+    };
+    loose.status(bare, null);
+    loose.progress(bare);
+    loose.status(Symbol('s'), null);
+    loose.progress(10n);
+    return 'ran on';
+  });
+  t.equal(result, 'ran on');
+  const dropped = table.readMetrics().dropped;
+  t.equal(dropped.status_invalid, 2);
+  t.equal(dropped.progress_invalid, 2);
 });
