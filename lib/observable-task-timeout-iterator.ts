@@ -54,61 +54,78 @@ export class ObservableTaskTimeoutIterator {
   /** Runs the wrapped task under the timeout. `signal` aborts it from outside. */
   async *iterate(signal: AbortSignal): AsyncGenerator<ObservableTaskStatusUpdate, void, undefined> {
     const controller = new AbortController();
-    const forward = (): void => controller.abort(signal.reason);
+    // One listener for the whole run: it aborts the inner task and wakes the step that
+    // is waiting, so that a cancelled task's timer cannot keep the process alive.
+    let wake: ((why: typeof ABORTED) => void) | undefined;
+    const forward = (): void => {
+      controller.abort(signal.reason);
+      wake?.(ABORTED);
+    };
     if (signal.aborted) forward();
     else signal.addEventListener('abort', forward, { once: true });
     const iterator = toAsyncIterator(this.iterableTask(controller.signal));
     const timeoutMs = this.inactivityTimeout * 1000;
-    let finished = false;
+    const step = (next: Promise<IteratorResult<ObservableTaskStatusUpdate>>) => {
+      if (signal.aborted) return Promise.resolve(ABORTED);
+      let timer: NodeJS.Timeout | undefined;
+      const stop = new Promise<typeof TIMED_OUT | typeof ABORTED>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs, TIMED_OUT);
+        wake = resolve;
+      });
+      return Promise.race([next, stop]).finally(() => {
+        clearTimeout(timer);
+        wake = undefined;
+      });
+    };
+    // `ended`: the task ended by itself (returned, or yielded a final status), so it is
+    // closed without aborting its signal. `innerClosed`: it is closed already, or needs no closing.
+    let ended = false;
+    let innerClosed = false;
     try {
       for (;;) {
         const next = iterator.next();
-        const outcome = await raceTimeout(next, timeoutMs);
-        if (outcome === TIMED_OUT) {
+        const outcome = await step(next);
+        if (outcome === TIMED_OUT || outcome === ABORTED) {
           // Never await the pending next() or a return() queued behind it: the task may be
           // stuck forever. Swallow their late outcome so it cannot become an unhandled
           // rejection; the abort lets signal-aware awaits settle and run `finally`.
           next.catch(ignore);
-          controller.abort(inactivityTimeoutError(this.inactivityTimeout));
+          innerClosed = true;
+          controller.abort(
+            outcome === TIMED_OUT ? inactivityTimeoutError(this.inactivityTimeout) : signal.reason,
+          );
           iterator.return?.().catch(ignore);
-          finished = true;
+          // Aborted from outside (cancel, close): the consumer has stopped listening.
+          if (outcome === ABORTED) return;
+          ended = true;
           yield new ObservableTaskStatusUpdate('timed_out', {
             inactivityTimeout: this.inactivityTimeout,
           });
           return;
         }
         if (outcome.done) {
-          finished = true;
+          ended = innerClosed = true;
           return;
         }
+        // Set before the yield: a consumer that stops at a final status closes us there.
+        ended = isFinalStatus(outcome.value?.status);
         yield outcome.value;
-        if (isFinalStatus(outcome.value?.status)) {
-          finished = true;
-          return;
-        }
+        if (ended) return;
       }
     } finally {
       signal.removeEventListener('abort', forward);
-      // Closed early by the consumer (cancel, or a final status): close the inner task too.
-      if (!finished) {
-        controller.abort(signal.reason);
-        iterator.return?.().catch(ignore);
-      }
+      // Closed early by the consumer (cancel, close) or at a final status: close the inner
+      // task too, and abort its signal unless it ended by itself.
+      if (!ended) controller.abort(signal.reason);
+      if (!innerClosed) iterator.return?.().catch(ignore);
     }
   }
 }
 
 const TIMED_OUT = Symbol('timed out');
+const ABORTED = Symbol('aborted');
 
 function ignore(): void {}
-
-function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(resolve, ms, TIMED_OUT);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Internal. An async iterator over sync or async updates. */
 export function toAsyncIterator(

@@ -132,6 +132,37 @@ t.test('ObservableTaskTimeoutIterator', async (t) => {
     t.equal(unhandled(), 0);
   });
 
+  t.test('a task that ends by itself is closed, not aborted', async (t) => {
+    const table = openTable(t);
+    for (const final of ['finished', 'return'] as const) {
+      let aborted = false;
+      let finallyRan = false;
+      const id = table.observe(
+        new ObservableTask({
+          name: `ends with ${final}`,
+          category: 'timeout',
+          iterableTask: new ObservableTaskTimeoutIterator({
+            inactivityTimeout: 5,
+            iterableTask: async function* (signal) {
+              signal.addEventListener('abort', () => (aborted = true));
+              try {
+                yield new ObservableTaskStatusUpdate('running', null);
+                if (final === 'finished') yield new ObservableTaskStatusUpdate('finished', null);
+              } finally {
+                finallyRan = true;
+              }
+            },
+          }),
+        }),
+      );
+      await waitFor(() => table.getStatus(id)?.status === 'finished' && finallyRan, {
+        what: `the task to end (${final})`,
+      });
+      await sleep(20);
+      t.notOk(aborted, `the signal of a task that ended (${final}) is not aborted`);
+    }
+  });
+
   t.test('updates keep the task alive', async (t) => {
     const table = openTable(t);
     const id = table.observe(
