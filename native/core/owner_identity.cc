@@ -138,4 +138,22 @@ Liveness CheckOwner(const OwnerIdentity& owner, double lease_ms, double now_ms,
   return Liveness::kAlive;
 }
 
+Liveness OwnerCheckCache::Check(const OwnerIdentity& owner, double lease_ms, double now_ms,
+                                double lease_timeout_ms) {
+  const OwnerIdentity& self = SelfIdentity();
+  // Another namespace: the row's own lease decides, which costs nothing to check.
+  if (owner.pid_namespace != 0 && self.pid_namespace != 0 &&
+      owner.pid_namespace != self.pid_namespace) {
+    return CheckOwner(owner, lease_ms, now_ms, lease_timeout_ms);
+  }
+  Entry& entry = entries_[owner.pid % kEntries];
+  if (entry.used && entry.owner.pid == owner.pid && entry.owner.start_time == owner.start_time &&
+      entry.owner.pid_namespace == owner.pid_namespace) {
+    return entry.liveness;
+  }
+  const Liveness liveness = CheckOwner(owner, lease_ms, now_ms, lease_timeout_ms);
+  entry = Entry{owner, liveness, true};
+  return liveness;
+}
+
 }  // namespace ott

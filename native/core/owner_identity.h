@@ -33,4 +33,24 @@ enum class Liveness { kAlive, kDead, kUnknown };
 Liveness CheckOwner(const OwnerIdentity& owner, double lease_ms, double now_ms,
                     double lease_timeout_ms);
 
+// CheckOwner for one reclaim pass over many rows. A pass meets the same few owners again
+// and again (every task of a worker), and their check costs a kill() and a read of
+// /proc/<pid>/stat: this remembers each owner's answer for the rest of the pass, so a
+// pass makes about one check per process instead of one per row. Use a new one per pass:
+// an owner that dies during the pass is found dead by the next one.
+class OwnerCheckCache {
+ public:
+  Liveness Check(const OwnerIdentity& owner, double lease_ms, double now_ms,
+                 double lease_timeout_ms);
+
+ private:
+  struct Entry {
+    OwnerIdentity owner;
+    Liveness liveness;
+    bool used;
+  };
+  static constexpr uint32_t kEntries = 256;  // direct-mapped by pid; a collision re-checks
+  Entry entries_[kEntries] = {};
+};
+
 }  // namespace ott

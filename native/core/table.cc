@@ -787,6 +787,7 @@ uint32_t Table::ReclaimDead(double now_ms, double lease_timeout_ms) {
   const OwnerIdentity& self = SelfIdentity();
   const uint32_t self_pid = self.pid;
   uint32_t reclaimed = 0;
+  OwnerCheckCache owners;
   for (uint32_t slot = 0; slot < params_.max_tasks; ++slot) {
     RowHead* row = RowAt(slot);
     // Acquire: pairs with the claimer's acq_rel CAS so the body it wrote after claiming
@@ -827,14 +828,14 @@ uint32_t Table::ReclaimDead(double now_ms, double lease_timeout_ms) {
     if (!identity_known && owner_pid == (self_pid & kClaimPidMask)) continue;
     if (identity_known) {
       const OwnerIdentity owner{body.pid, body.start_time, body.pid_namespace};
-      if (CheckOwner(owner, lease, now_ms, lease_timeout_ms) != Liveness::kDead) continue;
+      if (owners.Check(owner, lease, now_ms, lease_timeout_ms) != Liveness::kDead) continue;
     } else {
       // Only the claim word's pid is known, and it names the holder only if that holder
       // is in our pid namespace. A claim stores the lease before its CAS, so a live
       // holder of any namespace that has not written its row yet has a lease younger
       // than kUnknownOwnerGraceMs; only past that is the pid check trusted.
       if (now_ms - lease < kUnknownOwnerGraceMs) continue;
-      if (CheckOwner(OwnerIdentity{owner_pid, 0, 0}, lease, now_ms, lease_timeout_ms) !=
+      if (owners.Check(OwnerIdentity{owner_pid, 0, 0}, lease, now_ms, lease_timeout_ms) !=
           Liveness::kDead) {
         continue;
       }
