@@ -104,6 +104,10 @@ uint64_t ReadProcessStartTime(uint32_t pid) {
   return ReadProcessStat(pid, &stat) ? stat.start_time : 0;
 }
 
+bool PidExists(uint32_t pid) {
+  return pid != 0 && !(kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
+}
+
 const OwnerIdentity& SelfIdentity() {
   const uint32_t pid = CurrentPid();
   if (cached_identity.pid != pid) {  // first call, or we are a forked child
@@ -123,7 +127,7 @@ Liveness CheckOwner(const OwnerIdentity& owner, double lease_ms, double now_ms,
     return now_ms - lease_ms > lease_timeout_ms ? Liveness::kDead : Liveness::kAlive;
   }
   if (owner.pid == 0) return Liveness::kUnknown;
-  if (kill(static_cast<pid_t>(owner.pid), 0) != 0 && errno == ESRCH) return Liveness::kDead;
+  if (!PidExists(owner.pid)) return Liveness::kDead;
   ProcessStat stat{};
   // Unreadable /proc (the process may just have exited, or another platform): no proof
   // of anything, so the pid check above stands.

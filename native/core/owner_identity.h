@@ -15,6 +15,10 @@ struct OwnerIdentity {
 // The calling process, read once per fork (the pid is re-checked on every call).
 const OwnerIdentity& SelfIdentity();
 
+// False only when no process has this pid in our pid namespace (kill(pid, 0) fails with
+// ESRCH); a pid of another namespace may name anything here.
+bool PidExists(uint32_t pid);
+
 // Start time of `pid` as seen from this pid namespace; 0 when it cannot be read.
 uint64_t ReadProcessStartTime(uint32_t pid);
 

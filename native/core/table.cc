@@ -32,6 +32,34 @@ double NowMs() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
+// How long, in all, one read call (getRow, one snapshot, one metrics scan) waits for live
+// writers that a reader finds mid-write once its spin is over. Such a writer was
+// descheduled inside its write (more runnable threads than cores), which lasts a
+// scheduler time slice, a few milliseconds; a spin of microseconds cannot outlast it.
+constexpr double kWriterWaitBudgetMs = 10;
+
+// Waits, giving up the CPU, for the writer of a row that stayed mid-write through a
+// reader's spin. True once its sequence is even again (read the row once more); false
+// when the slot's claim holder is gone (a writer that died mid-write is never waited
+// for) or the read call's budget is spent. *deadline_ms is 0 until the first wait.
+bool AwaitWriter(const RowHead* row, double* deadline_ms) {
+  // relaxed: only the holder's pid is needed, to skip waiting for a dead writer.
+  const uint32_t holder = ClaimPid(row->claim.load(std::memory_order_relaxed));
+  if (!PidExists(holder)) return false;
+  if (*deadline_ms == 0) *deadline_ms = NowMs() + kWriterWaitBudgetMs;
+  for (int round = 0;; ++round) {
+    if (round < 8) {
+      sched_yield();  // lets a writer waiting for this CPU run
+    } else {
+      const timespec pause{0, 50 * 1000};  // 50 us: a writer queued on another CPU
+      nanosleep(&pause, nullptr);
+    }
+    // relaxed: a hint only; the read that follows validates the sequence as usual.
+    if ((row->seq.load(std::memory_order_relaxed) & 1u) == 0) return true;
+    if (NowMs() >= *deadline_ms) return false;
+  }
+}
+
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -704,12 +732,23 @@ size_t Table::CopyRecord(uint32_t slot, uint8_t* out, size_t capacity, bool* unr
   return 0;
 }
 
+size_t Table::CopyRecordPatiently(uint32_t slot, uint8_t* out, size_t capacity,
+                                  bool* unreadable, bool* corrupt, double* deadline_ms) {
+  size_t n = CopyRecord(slot, out, capacity, unreadable, corrupt);
+  while (*unreadable && AwaitWriter(RowAt(slot), deadline_ms)) {
+    *unreadable = false;
+    n = CopyRecord(slot, out, capacity, unreadable, corrupt);
+  }
+  return n;
+}
+
 Result Table::ReadRow(uint32_t slot, uint8_t* out, size_t capacity, size_t* written,
                       bool* unreadable) {
   if (slot >= params_.max_tasks) return Result::kInvalidSlot;
   bool corrupt = false;
   *unreadable = false;
-  *written = CopyRecord(slot, out, capacity, unreadable, &corrupt);
+  double deadline_ms = 0;
+  *written = CopyRecordPatiently(slot, out, capacity, unreadable, &corrupt, &deadline_ms);
   if (*written > capacity) *written = 0;  // cannot happen with RecordCapacity() bytes
   if (corrupt) *unreadable = true;
   return Result::kOk;
@@ -722,12 +761,13 @@ size_t Table::Snapshot(uint8_t* out, size_t capacity, bool* complete, uint32_t* 
   *complete = true;
   *unreadable = 0;
   *corrupt = 0;
+  double deadline_ms = 0;  // one wait budget for the whole snapshot
   for (uint32_t slot = 0; slot < params_.max_tasks; ++slot) {
     bool row_unreadable = false;
     bool row_corrupt = false;
     const size_t room = *complete ? capacity - used : 0;
-    const size_t n = CopyRecord(slot, *complete ? out + used : nullptr, room, &row_unreadable,
-                                &row_corrupt);
+    const size_t n = CopyRecordPatiently(slot, *complete ? out + used : nullptr, room,
+                                         &row_unreadable, &row_corrupt, &deadline_ms);
     if (row_unreadable) ++*unreadable;
     if (row_corrupt) ++*corrupt;
     if (n == 0) continue;
@@ -750,12 +790,15 @@ void Table::ScanStats(double now_ms, double* out) {
   for (uint32_t c = 0; c < categories; ++c)
     out[StatsIndex(c, kStatsOldestModified)] = std::numeric_limits<double>::infinity();
   double slots_used = 0, unreadable = 0, corrupt = 0, rows = 0;
+  double deadline_ms = 0;  // one wait budget for the whole scan
   for (uint32_t slot = 0; slot < params_.max_tasks; ++slot) {
     RowHead* row = RowAt(slot);
     // relaxed: a count of claimed slots at some moment during the scan.
     if (ClaimPid(row->claim.load(std::memory_order_relaxed)) != 0) slots_used++;
     RowBody body{};
-    if (!ReadBody(row, &body)) {
+    bool readable = ReadBody(row, &body);
+    while (!readable && AwaitWriter(row, &deadline_ms)) readable = ReadBody(row, &body);
+    if (!readable) {
       unreadable++;
       continue;
     }

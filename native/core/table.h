@@ -187,6 +187,9 @@ class Table {
   bool ReadBody(RowHead* row, RowBody* body) const;
   size_t CopyRecord(uint32_t slot, uint8_t* out, size_t capacity, bool* unreadable,
                     bool* corrupt);
+  // CopyRecord that waits out a live writer descheduled mid-write (see AwaitWriter).
+  size_t CopyRecordPatiently(uint32_t slot, uint8_t* out, size_t capacity, bool* unreadable,
+                             bool* corrupt, double* deadline_ms);
 
   ShmMapping mapping_;
   TableHeader* header_ = nullptr;
