@@ -291,6 +291,33 @@ t.test('task-table serve', async (t) => {
     t.notOk(existsSync(`/dev/shm/${name}-missing`), 'serve never creates a table');
   });
 
+  t.test('--wait serves a table once it is created', async (t) => {
+    const later = uniqueTableName(t);
+    const child = startCli(['serve', '--table', later, '--port', '0', '--wait']);
+    const done = finish(child, 20_000);
+    await waitForOutput(child, /waiting for table/, 10_000);
+    t.notOk(existsSync(`/dev/shm/${later}`), 'waiting creates nothing');
+    const created = ObservableTaskTable.open({ name: later, maxTasks: 4 });
+    t.teardown(() => created.close());
+    const [, url] = await waitForOutput(child, /metrics:\s+(http:\/\/\S+\/metrics)/, 10_000);
+    const metrics = await fetch(url as string).then((r) => r.text());
+    t.match(metrics, /observable_task_table_capacity\{[^}]*table="[^"]+"[^}]*\} 4/);
+    child.kill('SIGTERM');
+    const result = await done;
+    t.equal(result.code, 0, result.stderr);
+  });
+
+  t.test('--wait stops on SIGTERM while it waits', async (t) => {
+    const child = startCli(['serve', '--table', `${name}-never`, '--port', '0', '--wait']);
+    const done = finish(child, 20_000);
+    await waitForOutput(child, /waiting for table/, 10_000);
+    child.kill('SIGTERM');
+    const result = await done;
+    t.equal(result.code, 0, result.stderr);
+    t.equal(result.stderr, '');
+    t.notOk(existsSync(`/dev/shm/${name}-never`), 'serve never creates a table');
+  });
+
   t.test('serves the table and stops on SIGTERM', async (t) => {
     const child = startCli(['serve', '--table', name, '--port', '0']);
     const done = finish(child, 20_000);

@@ -1,21 +1,35 @@
 /** `task-table serve`: the collector: /metrics, the dashboard, /api/tasks, OTLP push. */
-import type { ObservableTaskTable } from '../../../lib/index.js';
-import { UsageError, integerValue, stringValue, stringValues, type Command } from '../args.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import {
+  TaskTableNotFoundError,
+  TaskTableNotReadyError,
+  type ObservableTaskTable,
+} from '../../../lib/index.js';
+import {
+  UsageError,
+  flagValue,
+  integerValue,
+  stringValue,
+  stringValues,
+  type Command,
+} from '../args.js';
 import { startCollector } from '../collector.js';
 import { openExistingTable } from '../open-table.js';
-import { waitForShutdown } from '../shutdown-signal.js';
+import { waitForShutdown, type ShutdownReason } from '../shutdown-signal.js';
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the collector: Prometheus /metrics, dashboard, JSON API, OTLP push',
   usage:
     'serve [--table NAME]... [--host 127.0.0.1] [--port 9464] [--otlp-endpoint URL]\n' +
-    '                  [--otlp-interval-ms N] [--cancel-token-env VAR]',
+    '                  [--otlp-interval-ms N] [--cancel-token-env VAR] [--wait]',
   description:
     'Serves one or more existing tables over HTTP: /metrics (Prometheus), /observable_task_table\n' +
     '(live dashboard), /events, /api/tasks and /healthz; optionally pushes the same metrics with\n' +
     'OTLP/HTTP. Tables are opened for writing when permitted, so rows of processes that died\n' +
-    'are reclaimed. Stops on Ctrl-C or SIGTERM, after a final OTLP push.',
+    'are reclaimed. Stops on Ctrl-C or SIGTERM, after a final OTLP push. A table that does not\n' +
+    'exist is an error, unless --wait is given: then serve waits until its writers create it.',
   options: {
     table: {
       type: 'string',
@@ -43,6 +57,11 @@ export const serveCommand: Command = {
       type: 'string',
       placeholder: 'N',
       description: 'milliseconds between OTLP pushes (default 10000)',
+    },
+    wait: {
+      type: 'boolean',
+      description:
+        'wait for tables that do not exist yet instead of failing (a collector started next to its app)',
     },
     'cancel-token-env': {
       type: 'string',
@@ -79,9 +98,16 @@ export const serveCommand: Command = {
     }
     const names = [...new Set(stringValues(values, 'table'))];
     const tables: ObservableTaskTable[] = [];
+    const failed = new AbortController();
+    const shutdown = waitForShutdown(undefined, failed.signal);
     try {
       for (const name of names.length === 0 ? [undefined] : names) {
-        tables.push(openExistingTable(name, 'prefer-write'));
+        const table = await openTable(name, flagValue(values, 'wait'), shutdown);
+        if (typeof table === 'string') {
+          process.stdout.write(`task-table: ${table} while waiting, stopping\n`);
+          return 0;
+        }
+        tables.push(table);
       }
       const collector = await startCollector({
         tables,
@@ -118,7 +144,7 @@ export const serveCommand: Command = {
             `  metrics:   ${collector.metricsUrl}\n` +
             (endpoint === undefined ? '' : `  OTLP push: ${endpoint} every ${intervalMs} ms\n`),
         );
-        const reason = await waitForShutdown();
+        const reason = await shutdown;
         process.stdout.write(`task-table: ${reason}, shutting down\n`);
       } finally {
         // The final OTLP export happens in shutdown() (which never rejects): flush before
@@ -127,11 +153,44 @@ export const serveCommand: Command = {
         await collector.close();
       }
       return 0;
+    } catch (error) {
+      failed.abort();
+      throw error;
     } finally {
       for (const table of tables) table.close();
     }
   },
 };
+
+/** How often `serve --wait` looks for a table that does not exist yet. */
+const WAIT_POLL_MS = 250;
+
+/**
+ * Attaches to table `name`; with `wait`, a table that does not exist yet (or is being
+ * created) is looked for again until it does, or until `shutdown` settles (returned).
+ */
+async function openTable(
+  name: string | undefined,
+  wait: boolean,
+  shutdown: Promise<ShutdownReason>,
+): Promise<ObservableTaskTable | ShutdownReason> {
+  let announced = false;
+  for (;;) {
+    try {
+      return openExistingTable(name, 'prefer-write');
+    } catch (error) {
+      const absent =
+        error instanceof TaskTableNotFoundError || error instanceof TaskTableNotReadyError;
+      if (!wait || !absent) throw error;
+      if (!announced) {
+        process.stdout.write(`task-table: waiting for table "${error.table}" to be created\n`);
+        announced = true;
+      }
+    }
+    const stopped = await Promise.race([shutdown, sleep(WAIT_POLL_MS, null, { ref: false })]);
+    if (stopped !== null) return stopped;
+  }
+}
 
 function isHttpUrl(text: string): boolean {
   try {
