@@ -52,7 +52,7 @@
     tr.append(cell(String(row.slot), 'num'));
     tr.append(cell(element('span', row.status, statusClass(row.status))));
     tr.append(cell(row.category));
-    const name = cell(row.name);
+    const name = cell(row.name, 'name');
     name.title = `${row.table} ${row.id}`;
     tr.append(name);
     const time = element('time', formatTime(row.modifiedAt));

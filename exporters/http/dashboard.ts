@@ -98,7 +98,7 @@ function renderRow(row: DashboardRow): string {
     `<td class="num">${escapeHtml(row.slot)}</td>` +
     `<td><span class="status status-${escapeHtml(row.status)}">${escapeHtml(row.status)}</span></td>` +
     `<td>${escapeHtml(row.category)}</td>` +
-    `<td title="${escapeHtml(`${row.table} ${row.id}`)}">${escapeHtml(row.name)}</td>` +
+    `<td class="name" title="${escapeHtml(`${row.table} ${row.id}`)}">${escapeHtml(row.name)}</td>` +
     `<td><time datetime="${escapeHtml(row.modifiedAt)}">${escapeHtml(formatTime(row.modifiedAt))}</time></td>` +
     `<td>${progress}</td>` +
     `<td class="num">${escapeHtml(formatAge(row.ageSeconds))}</td>` +
@@ -185,10 +185,12 @@ export function renderDashboard(
 <label>Category <select name="category">${renderOptions(categories, filters.category, 'any')}</select></label>
 ${tableFilter}<button type="submit">Filter</button>
 </form>
+<div class="table-scroll">
 <table id="tasks" data-events="events${escapeHtml(filterQuery(filters))}">
 <thead><tr><th>Slot</th><th>Status</th><th>Category</th><th>Name</th><th>Last update</th><th>Progress</th><th>Age</th><th>Data</th><th>Overdue</th></tr></thead>
 <tbody>${view.rows.map(renderRow).join('')}</tbody>
 </table>
+</div>
 </body>
 </html>
 `;
