@@ -355,12 +355,19 @@ uint32_t Table::CategoryIndex(const uint8_t* name, size_t len) {
         return index;
       }
     }
+    if (state == kCategoryClaiming) {
+      if (stuck_categories_.size() != n) stuck_categories_.assign(n, false);
+      // Found stuck before: skip it without waiting again (it is re-read on every lookup,
+      // so it is used as soon as it is ready after all).
+      if (stuck_categories_[index]) continue;
+    }
     for (int spin = 0; state == kCategoryClaiming && spin < kCategoryClaimSpins; ++spin) {
       if (spin % 64 == 63) sched_yield();
       // Acquire: pairs with the publishing release store of the process that claimed it.
       state = entry->state.load(std::memory_order_acquire);
     }
     // An entry stuck in kCategoryClaiming (its claimer died) is skipped for good.
+    if (state == kCategoryClaiming) stuck_categories_[index] = true;
     if (state != kCategoryReady) continue;
     const uint32_t untrusted_len = entry->name_len;
     if (entry->name_hash == hash && untrusted_len == len && std::memcmp(entry->name, name, len) == 0) {

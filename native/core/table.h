@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "layout.h"
 #include "shm_mapping.h"
@@ -196,6 +197,9 @@ class Table {
   LayoutParams params_{};
   LayoutSizes sizes_{};
   double bucket_bounds_[kMaxBuckets] = {};
+  // Registry entries this process found stuck mid-claim (their claimer died before it
+  // published a name): waited for once, then skipped while they stay so. Process-local.
+  std::vector<bool> stuck_categories_;
 };
 
 }  // namespace ott

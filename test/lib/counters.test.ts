@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import t from 'tap';
 
 import { ObservableTaskTable, type TaskTableMetrics } from '../../lib/index.js';
@@ -201,3 +202,30 @@ t.test(
     t.equal(row?.category, 'category-256', 'the row keeps its own category string');
   },
 );
+
+t.test('a category entry left mid-claim by a dead process costs a lookup once', async (t) => {
+  const name = uniqueTableName(t);
+  const table = ObservableTaskTable.open({ name, maxTasks: 8, maxCategories: 4 });
+  t.teardown(() => table.close());
+  // Freeze every registry entry as a process killed between claiming it and publishing its
+  // name leaves it: state 1 (claiming). Header: categoryBytes at 40, categoriesOffset at 48.
+  const file = `/dev/shm/${name}`;
+  const fd = openSync(file, 'r+');
+  const header = Buffer.alloc(56);
+  readSync(fd, header, 0, 56, 0);
+  const categoryBytes = header.readUInt32LE(40);
+  const categoriesOffset = Number(header.readBigUInt64LE(48));
+  const claiming = Buffer.from([1, 0, 0, 0]);
+  for (let i = 0; i < 4; i++) writeSync(fd, claiming, 0, 4, categoriesOffset + i * categoryBytes);
+  closeSync(fd);
+  const started = performance.now();
+  for (let i = 0; i < 200; i++)
+    await table.run({ name: `t${i}`, category: `category-${i % 3}` }, async () => {});
+  const elapsed = performance.now() - started;
+  const metrics = table.readMetrics();
+  const other = metrics.categories.find((c) => c.category === 'other');
+  t.equal(other?.started, 200, 'every task is counted under other');
+  t.equal(other?.completed.finished, 200);
+  t.equal(metrics.dropped.categories, 200, 'and each drop is counted');
+  t.comment(`200 tasks past 4 stuck registry entries in ${elapsed.toFixed(1)} ms`);
+});
