@@ -81,7 +81,7 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs |
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
   } catch (error) {
-    throw new UsageError(describeParseError(error), command.name);
+    throw new UsageError(describeParseError(error, argv, options), command.name);
   }
   if (parsed.values.help === true) {
     process.stdout.write(formatCommandHelp(command));
@@ -103,18 +103,72 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs |
 }
 
 /** parseArgs's TypeError messages, reduced to one line in our voice. */
-function describeParseError(error: unknown): string {
+function describeParseError(
+  error: unknown,
+  argv: readonly string[],
+  options: Record<string, OptionSpec>,
+): string {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   const token = /'([^']+)'/.exec(message)?.[1] ?? '';
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option '${token}'`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    const option = token.split(' ')[0] ?? token;
-    return message.includes('argument missing')
-      ? `option '${option}' needs a value`
-      : `option '${option}' does not take a value`;
+    // The token is '--port', '-p' or '-p, --port': name the option by its long form.
+    const option = /--[^\s,=']+/.exec(token)?.[0] ?? token.split(' ')[0] ?? token;
+    if (message.includes('argument missing')) return `option '${option}' needs a value`;
+    // "ambiguous": the word after a string option starts with '-', so parseArgs does not
+    // take it as the value. Either a value was forgotten (`--table --json`) or it is one
+    // that starts with '-' (`--port -1`), which only the `--port=-1` form can pass.
+    if (message.includes('ambiguous')) return missingValue(option, argv, options);
+    return `option '${option}' does not take a value`;
   }
   return message.split('\n')[0] ?? message;
+}
+
+/** "needs a value", with how to pass the word that followed when it is not an option. */
+function missingValue(
+  option: string,
+  argv: readonly string[],
+  options: Record<string, OptionSpec>,
+): string {
+  const spec = options[option.slice(2)];
+  const flags = new Set([option, ...(spec?.short === undefined ? [] : [`-${spec.short}`])]);
+  const at = argv.findIndex((arg, i) => flags.has(arg) && argv[i + 1]?.startsWith('-'));
+  const next = at === -1 ? undefined : argv[at + 1];
+  if (next === undefined || next === '--' || isOptionWord(next, options)) {
+    return `option '${option}' needs a value`;
+  }
+  return `option '${option}' needs a value (to pass one starting with '-', write ${option}=${next})`;
+}
+
+/** True when `word` names one of `options` (`--name`, `--name=…` or `-x`). */
+function isOptionWord(word: string, options: Record<string, OptionSpec>): boolean {
+  if (word.startsWith('--')) return Object.hasOwn(options, word.slice(2).split('=')[0] ?? '');
+  return Object.values(options).some(
+    (spec) => spec.short !== undefined && word.startsWith(`-${spec.short}`),
+  );
+}
+
+/**
+ * An argument error thrown by the library (an invalid table name from --table or env
+ * OBSERVABLE_TASK_TABLE, say) as bad usage of `command`, with the library's parameter
+ * (one of `from`, as in "options.name must be …") renamed to what the user typed (`to`);
+ * null for any other error. ls, top, rm and the rest all word the naming rule this way.
+ */
+export function argumentUsageError(
+  error: unknown,
+  command: string | undefined,
+  rename: { from: readonly string[]; to: string } = { from: ['options.name'], to: '--table' },
+): UsageError | null {
+  if (!(error instanceof TypeError || error instanceof RangeError)) return null;
+  const code = (error as { code?: unknown }).code;
+  const argumentError =
+    (typeof code === 'string' && code.startsWith('ERR_INVALID_ARG')) || code === 'ERR_OUT_OF_RANGE';
+  if (!argumentError) return null;
+  const from = rename.from.find((prefix) => error.message.startsWith(`${prefix} `));
+  const message =
+    from === undefined ? error.message : `${rename.to}${error.message.slice(from.length)}`;
+  return new UsageError(message.split('\n')[0] ?? message, command);
 }
 
 /** Help text of one command. */

@@ -5,7 +5,13 @@
  * table, a busy port, no such task), 2 bad usage; errors are one line on stderr.
  */
 import { ObservableTaskTableError } from '../../lib/index.js';
-import { CliError, UsageError, parseCommandArgs, type Command } from './args.js';
+import {
+  CliError,
+  UsageError,
+  argumentUsageError,
+  parseCommandArgs,
+  type Command,
+} from './args.js';
 import { cancelCommand } from './commands/cancel.js';
 import { demoCommand } from './commands/demo.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -38,24 +44,36 @@ function topLevelHelp(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-    if (name === undefined) {
-      process.stderr.write(topLevelHelp());
-      return 2;
-    }
-    if (topic !== undefined) parseCommandArgs(topic, ['--help']);
-    else process.stdout.write(topLevelHelp());
+  if (name === undefined) {
+    process.stderr.write(topLevelHelp());
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
+    process.stdout.write(topLevelHelp());
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) {
-    const what = name.startsWith('-') ? `unknown option '${name}'` : `unknown command '${name}'`;
-    throw new UsageError(what);
+  // `task-table help ls` is `task-table ls --help`.
+  const command = findCommand(name === 'help' ? (rest[0] as string) : name);
+  if (name === 'help') {
+    if (rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}' for 'help'`);
+    parseCommandArgs(command, ['--help']);
+    return 0;
   }
   const args = parseCommandArgs(command, rest);
   if (args === null) return 0;
-  return command.run(args);
+  try {
+    return await command.run(args);
+  } catch (error) {
+    throw argumentUsageError(error, command.name) ?? error;
+  }
+}
+
+/** The command called `name`. @throws {UsageError} when there is none. */
+function findCommand(name: string): Command {
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command !== undefined) return command;
+  const what = name.startsWith('-') ? `unknown option '${name}'` : `unknown command '${name}'`;
+  throw new UsageError(what);
 }
 
 function report(error: unknown): number {
@@ -69,18 +87,6 @@ function report(error: unknown): number {
   if (error instanceof CliError || error instanceof ObservableTaskTableError) {
     process.stderr.write(`task-table: ${error.message}\n`);
     return 1;
-  }
-  if (error instanceof TypeError || error instanceof RangeError) {
-    // Argument errors from open() (an invalid --table name, say) are bad usage.
-    const code = (error as { code?: unknown }).code;
-    if (
-      (typeof code === 'string' && code.startsWith('ERR_INVALID_ARG')) ||
-      code === 'ERR_OUT_OF_RANGE'
-    ) {
-      const message = error.message.replace(/^options\.name /, '--table ');
-      process.stderr.write(`task-table: ${message} (see task-table --help)\n`);
-      return 2;
-    }
   }
   process.stderr.write(
     `task-table: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

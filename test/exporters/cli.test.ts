@@ -141,6 +141,60 @@ t.test('task-table: bad usage exits 2 with one line on stderr', async (t) => {
   t.match(bare.stderr, /Commands:/);
 });
 
+t.test('task-table: option values, help topics and table names', async (t) => {
+  const rule = "must be 1 to 200 letters, digits, '.', '_' or '-', not starting with '.' (no '/')";
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const cases: [string[], RegExp][] = [
+    [
+      ['top', '--interval-ms', '-5'],
+      /^task-table: option '--interval-ms' needs a value \(to pass one starting with '-', write --interval-ms=-5\) \(see task-table top --help\)$/,
+    ],
+    [
+      ['top', '--interval-ms=-5'],
+      /^task-table: --interval-ms must be an integer from 50 to 60000 \(received '-5'\) \(see task-table top --help\)$/,
+    ],
+    [
+      ['serve', '--port', '-1'],
+      /^task-table: option '--port' needs a value \(to pass one starting with '-', write --port=-1\) \(see task-table serve --help\)$/,
+    ],
+    [
+      ['cancel', '1:1', '--wait-ms', '-1'],
+      /^task-table: option '--wait-ms' needs a value \(to pass one starting with '-', write --wait-ms=-1\) \(see task-table cancel --help\)$/,
+    ],
+    [
+      ['ls', '--table', '--json'],
+      /^task-table: option '--table' needs a value \(see task-table ls --help\)$/,
+    ],
+    [
+      ['ls', '--json=yes'],
+      /^task-table: option '--json' does not take a value \(see task-table ls --help\)$/,
+    ],
+    [['help', 'nosuch'], /^task-table: unknown command 'nosuch' \(see task-table --help\)$/],
+    [
+      ['ls', '--table', 'a/b'],
+      new RegExp(
+        `^task-table: --table ${escape(rule)} \\(received "a/b"\\) \\(see task-table ls --help\\)$`,
+      ),
+    ],
+    [
+      ['rm', 'a/b'],
+      new RegExp(
+        `^task-table: NAME ${escape(rule)} \\(received "a/b"\\) \\(see task-table rm --help\\)$`,
+      ),
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runCli(args);
+    t.equal(result.code, 2, `${args.join(' ')} exits 2`);
+    t.match(result.stderr.trimEnd(), message, args.join(' '));
+    t.equal(lines(result.stderr).length, 1, `${args.join(' ')}: one line`);
+    t.equal(result.stdout, '');
+  }
+  const topic = await runCli(['help', 'ls']);
+  t.equal(topic.code, 0);
+  t.match(topic.stdout, /^Usage: task-table ls/);
+});
+
 t.test('task-table ls', async (t) => {
   const name = uniqueTableName(t);
   const table = ObservableTaskTable.open({ name, maxTasks: 16 });

@@ -1,6 +1,6 @@
 /** `task-table rm NAME`: removes a table's shared memory. */
 import { ObservableTaskTable } from '../../../lib/index.js';
-import { UsageError, type Command } from '../args.js';
+import { argumentUsageError, type Command } from '../args.js';
 
 export const rmCommand: Command = {
   name: 'rm',
@@ -18,8 +18,7 @@ export const rmCommand: Command = {
       removed = ObservableTaskTable.unlink(name);
     } catch (error) {
       // The library rejects names that could not be a table (a '/', a leading '.').
-      if (error instanceof TypeError) throw new UsageError(`invalid table name '${name}'`, 'rm');
-      throw error;
+      throw argumentUsageError(error, 'rm', { from: ['name'], to: 'NAME' }) ?? error;
     }
     if (!removed) {
       process.stderr.write(`task-table: no table named "${name}"\n`);
