@@ -94,6 +94,22 @@ function report(error: unknown): number {
   return 1;
 }
 
+/**
+ * A reader that goes away early (`task-table ls | head`) closes the pipe; the next write
+ * fails with EPIPE. That is how pipelines end, not a failure: exit at once, quietly, with
+ * the status decided so far (0 unless the command already failed), as common CLIs do.
+ * Any other write error stays an error.
+ */
+function exitQuietlyWhenPipeCloses(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit();
+  });
+}
+
+exitQuietlyWhenPipeCloses(process.stdout);
+exitQuietlyWhenPipeCloses(process.stderr);
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

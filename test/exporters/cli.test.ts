@@ -474,3 +474,43 @@ t.test('task-table demo', async (t) => {
     'no row is left running after shutdown',
   );
 });
+
+t.test('task-table: a reader that closes the pipe early ends the command quietly', async (t) => {
+  const name = uniqueTableName(t);
+  const table = ObservableTaskTable.open({ name, maxTasks: 1024 });
+  t.teardown(() => table.close());
+  // Well over a pipe's 64 KiB buffer in every format, so the writer meets the closed pipe.
+  for (let i = 0; i < 1000; i++) {
+    await table.run({ name: `${'x'.repeat(120)}-${i}`, category: 'c' }, async () => undefined);
+  }
+  // Through a shell pipe, as users write it: a real pipe (spawn's own stdio is a socket
+  // pair with a larger buffer), its reader gone after the first bytes.
+  const readers = ['head -c 300', 'head', '(sleep .3; head -c1)'];
+  for (const args of [['ls', '--json'], ['ls'], ['top', '--once']]) {
+    for (const reader of readers) {
+      const child = spawn(
+        'bash',
+        [
+          '-c',
+          `"$@" | ${reader} >/dev/null; exit "\${PIPESTATUS[0]}"`,
+          'bash',
+          process.execPath,
+          CLI,
+          ...args,
+          '--table',
+          name,
+        ],
+        { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      const result = await finish(child, 15_000);
+      const what = `${args.join(' ')} | ${reader}`;
+      t.equal(result.code, 0, `${what}: exit 0`);
+      t.equal(result.stderr, '', `${what}: nothing on stderr`);
+    }
+  }
+  // A closed stderr keeps the exit status of the failure it could not report.
+  const child = startCli(['ls', '--bogus']);
+  child.stderr?.destroy();
+  const result = await finish(child, 15_000);
+  t.equal(result.code, 2, 'bad usage still exits 2 when stderr is closed');
+});
