@@ -1,8 +1,8 @@
 /**
  * One frame of `task-table top`, as plain lines: a header with counts per status (rows
  * now in the table, and totals since the table was created, from its shared counters),
- * then one line per row, oldest first, with a progress bar. Pure: the command owns the
- * terminal; this only lays out text, so it can be tested and printed without a TTY.
+ * then one line per row, in the order given, with a progress bar. Pure: the command owns
+ * the terminal; this only lays out text, so it can be tested and printed without a TTY.
  */
 import {
   FINAL_OBSERVABLE_TASK_STATUSES,
@@ -27,6 +27,8 @@ export interface TopFrameInput {
   unicode: boolean;
   /** A last line such as "q: quit". */
   footer?: string;
+  /** The filter options that chose `rows` (`--status running`), when some did. */
+  filter?: string;
 }
 
 const BAR_WIDTH = 20;
@@ -48,7 +50,9 @@ export function renderTopFrame(input: TopFrameInput): string[] {
     line(
       style.bold(`task-table top: "${sanitize(metrics.table)}"`),
       `task-table top: "${sanitize(metrics.table)}"`,
-    ).plus(`  slots ${metrics.slotsUsed}/${metrics.capacity}  rows ${metrics.rows}  ${clock}`),
+    )
+      .plus(`  slots ${metrics.slotsUsed}/${metrics.capacity}  rows ${metrics.rows}  ${clock}`)
+      .plus(input.filter === undefined ? '' : `  showing ${input.filter}`),
     statusLine('now:  ', OBSERVABLE_TASK_STATUSES, rowCounts, style),
     statusLine(
       `total: started ${started}  `,
@@ -99,7 +103,9 @@ export function renderTopFrame(input: TopFrameInput): string[] {
   });
   const note = (text: string): Line => line(style.dim(text), text);
   if (shown.length < rows.length) body.push(note(`… ${rows.length - shown.length} more rows`));
-  if (rows.length === 0) body.push(note('(no rows)'));
+  if (rows.length === 0) {
+    body.push(note(input.filter === undefined ? '(no rows)' : `(no rows match ${input.filter})`));
+  }
   const lines = [...header, ...body];
   if (input.footer !== undefined) lines.push(note(input.footer));
   return lines.map((l) => fit(l, input.width));

@@ -8,10 +8,13 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { readTaskRows } from '../../exporters/http/task-rows.js';
 import {
   FINAL_OBSERVABLE_TASK_STATUSES,
+  ObservableTask,
   ObservableTaskTable,
   type FinalObservableTaskStatus,
 } from '../../lib/index.js';
@@ -248,6 +251,62 @@ t.test('task-table ls', async (t) => {
   t.notOk(existsSync(`/dev/shm/${name}-missing`), 'ls never creates a table');
 });
 
+t.test('task-table ls: filters', async (t) => {
+  const name = uniqueTableName(t);
+  const table = ObservableTaskTable.open({ name, maxTasks: 16 });
+  t.teardown(() => table.close());
+
+  const empty = await runCli(['ls', '--table', name, '--category', 'x']);
+  t.equal(empty.code, 0, empty.stderr);
+  t.equal(empty.stdout, `no rows in table "${name}"\n`, 'an empty table says so');
+
+  await table.run({ name: 'done-task', category: 'c' }, async () => undefined);
+  await t.rejects(
+    table.run({ name: 'failed-task', category: 'c' }, async () => {
+      throw new Error('boom');
+    }),
+  );
+  await table.run({ name: 'other-task', category: 'd' }, async () => undefined);
+
+  const none = await runCli(['ls', '--table', name, '--category', 'nosuchcat']);
+  t.equal(none.code, 0, none.stderr);
+  t.equal(
+    none.stdout,
+    `no rows match --category nosuchcat in table "${name}" (3 rows in all)\n`,
+    'a filter that matches nothing is not an empty table',
+  );
+
+  const several = await runCli([
+    'ls',
+    '--json',
+    '--table',
+    name,
+    '--status',
+    'finished',
+    '--status',
+    'failed',
+    '--category',
+    'c',
+  ]);
+  t.equal(several.code, 0, several.stderr);
+  t.same(
+    (JSON.parse(several.stdout) as { name: string }[]).map((r) => r.name).sort(),
+    ['done-task', 'failed-task'],
+    'a repeated --status keeps rows with any of them',
+  );
+  const categories = await runCli([
+    'ls',
+    '--json',
+    '--table',
+    name,
+    '--category',
+    'c',
+    '--category',
+    'd',
+  ]);
+  t.equal((JSON.parse(categories.stdout) as unknown[]).length, 3, 'a repeated --category too');
+});
+
 t.test('task-table inspect', async (t) => {
   const name = uniqueTableName(t);
   const table = ObservableTaskTable.open({ name, maxTasks: 32, dataSize: 256 });
@@ -402,7 +461,10 @@ t.test('task-table top', async (t) => {
   t.match(once.stdout, /second-task/);
   t.match(once.stdout, /\[#{10}-{10}\]\s+50%/);
   t.match(once.stdout, /third-task/);
-  t.ok(once.stdout.indexOf('second-task') < once.stdout.indexOf('third-task'), 'oldest first');
+  t.ok(
+    once.stdout.indexOf('second-task') < once.stdout.indexOf('third-task'),
+    'running above ended',
+  );
   t.notOk(once.stdout.includes('\x1b'), 'no escape codes without a terminal');
 
   const piped = await runCli(['top', '--table', name], {}, 10_000);
@@ -411,6 +473,89 @@ t.test('task-table top', async (t) => {
 
   table.close();
   await ended;
+});
+
+/** The task names of a `top` frame, top to bottom. */
+function topNames(frame: string, pattern: RegExp): string[] {
+  return lines(frame).flatMap((line) => pattern.exec(line)?.slice(1, 2) ?? []);
+}
+
+t.test('task-table top: unfinished rows first, then ended ones newest first', async (t) => {
+  const name = uniqueTableName(t);
+  const table = ObservableTaskTable.open({ name, maxTasks: 64 });
+  t.teardown(() => table.close());
+  // A pending task (it never yields), then a history of ended tasks, then a running one:
+  // sorted by start time the running task would sit below every ended row.
+  const pending = new Promise<void>((resolve) => {
+    table.observe(
+      new ObservableTask({
+        name: 'pending-task',
+        category: 'waiting',
+        iterableTask: async function* (signal) {
+          await untilAborted(signal).catch(() => resolve());
+          yield* [];
+        },
+      }),
+    );
+  });
+  for (let i = 0; i < 30; i++) {
+    await table.run({ name: `ended-${i}`, category: i % 2 === 0 ? 'even' : 'odd' }, async () => {
+      await sleep(2);
+    });
+  }
+  const running = table.run({ name: 'running-task', category: 'odd' }, async (report, signal) => {
+    report.progress(0.5);
+    await untilAborted(signal);
+  });
+  const ended = t.rejects(running, { name: 'AbortError' });
+  const names = /\s((?:pending|running)-task|ended-\d+)$/;
+
+  const once = await runCli(['top', '--once', '--table', name]);
+  t.equal(once.code, 0, once.stderr);
+  const shown = topNames(once.stdout, names);
+  t.same(
+    shown,
+    ['pending-task', 'running-task', ...Array.from({ length: 30 }, (_, i) => `ended-${29 - i}`)],
+    'pending and running first, then ended rows most recent first',
+  );
+  t.same(
+    shown,
+    readTaskRows([table]).rows.map((r) => r.row.name),
+    'the same order as the dashboard',
+  );
+
+  const onlyRunning = await runCli(['top', '--once', '--table', name, '--status', 'running']);
+  t.equal(onlyRunning.code, 0, onlyRunning.stderr);
+  t.same(topNames(onlyRunning.stdout, names), ['running-task']);
+  t.match(onlyRunning.stdout, /now:\s+pending 1\s+running 1\s+finished 30/, 'counts stay whole');
+
+  const several = await runCli([
+    'top',
+    '--once',
+    '--table',
+    name,
+    '--status',
+    'pending',
+    '--status',
+    'running',
+  ]);
+  t.same(topNames(several.stdout, names), ['pending-task', 'running-task'], 'any of the statuses');
+
+  const byCategory = await runCli(['top', '--once', '--table', name, '--category', 'odd']);
+  t.same(topNames(byCategory.stdout, names).slice(0, 3), ['running-task', 'ended-29', 'ended-27']);
+  t.equal(topNames(byCategory.stdout, names).length, 16);
+
+  const none = await runCli(['top', '--once', '--table', name, '--category', 'nosuchcat']);
+  t.equal(none.code, 0);
+  t.match(none.stdout, /\(no rows match --category nosuchcat\)/);
+
+  const bad = await runCli(['top', '--once', '--table', name, '--status', 'sleeping']);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /^task-table: --status must be one of .* \(see task-table top --help\)\n$/);
+
+  table.close();
+  await ended;
+  await pending;
 });
 
 t.test('task-table demo', async (t) => {

@@ -1,10 +1,6 @@
 /** `task-table ls`: the rows of a table, as aligned text or JSON. */
-import {
-  OBSERVABLE_TASK_STATUSES,
-  isObservableTaskStatus,
-  type ObservableTaskTableRow,
-} from '../../../lib/index.js';
-import { TABLE_OPTION, UsageError, flagValue, stringValue, type Command } from '../args.js';
+import type { ObservableTaskTableRow } from '../../../lib/index.js';
+import { TABLE_OPTION, flagValue, stringValue, type Command } from '../args.js';
 import {
   createStyle,
   formatAge,
@@ -14,8 +10,9 @@ import {
   shouldColor,
 } from '../format.js';
 import { openExistingTable } from '../open-table.js';
+import { ROW_FILTER_OPTIONS, parseRowFilter } from '../row-filter.js';
 
-/** The rows of `table`, oldest first (as `top` shows them). */
+/** The rows of `table`, oldest first. */
 export function sortedRows(
   table: Iterable<[string, ObservableTaskTableRow]>,
 ): ObservableTaskTableRow[] {
@@ -26,44 +23,26 @@ export function sortedRows(
 export const lsCommand: Command = {
   name: 'ls',
   summary: 'list the rows of a table',
-  usage: 'ls [--table NAME] [--json] [--status STATUS] [--category CATEGORY]',
+  usage: 'ls [--table NAME] [--json] [--status STATUS]... [--category CATEGORY]...',
   description:
     'Lists every row that holds a task, running or ended (until its slot is reused), oldest\n' +
-    'first: id, status, category, name, progress and age. Ids are what `task-table cancel` takes.',
+    'first: id, status, category, name, progress and age. Ids are what `task-table cancel` takes.\n' +
+    'Repeat --status or --category to keep the rows that match any of the values.',
   options: {
     table: TABLE_OPTION,
     json: { type: 'boolean', description: 'print the rows as a JSON array (row.toJSON())' },
-    status: {
-      type: 'string',
-      placeholder: 'STATUS',
-      description: `only rows with this status (${OBSERVABLE_TASK_STATUSES.join(', ')})`,
-    },
-    category: {
-      type: 'string',
-      placeholder: 'CATEGORY',
-      description: 'only rows of this category',
-    },
+    ...ROW_FILTER_OPTIONS,
   },
   async run({ values }) {
-    const status = stringValue(values, 'status');
-    if (status !== undefined && !isObservableTaskStatus(status)) {
-      throw new UsageError(
-        `--status must be one of ${OBSERVABLE_TASK_STATUSES.join(', ')} (received '${status}')`,
-        'ls',
-      );
-    }
-    const category = stringValue(values, 'category');
+    const filter = parseRowFilter(values, 'ls');
     const table = openExistingTable(stringValue(values, 'table'), 'read');
-    let rows: ObservableTaskTableRow[];
+    let all: ObservableTaskTableRow[];
     try {
-      rows = sortedRows(table).filter(
-        (row) =>
-          (status === undefined || row.status === status) &&
-          (category === undefined || row.category === category),
-      );
+      all = sortedRows(table);
     } finally {
       table.close();
     }
+    const rows = all.filter(filter.matches);
     if (flagValue(values, 'json')) {
       process.stdout.write(
         `${JSON.stringify(
@@ -75,7 +54,12 @@ export const lsCommand: Command = {
       return 0;
     }
     if (rows.length === 0) {
-      process.stdout.write(`no rows in table "${table.name}"\n`);
+      process.stdout.write(
+        all.length === 0
+          ? `no rows in table "${table.name}"\n`
+          : `no rows match ${filter.text} in table "${table.name}" ` +
+              `(${all.length} ${all.length === 1 ? 'row' : 'rows'} in all)\n`,
+      );
       return 0;
     }
     const style = createStyle(shouldColor(process.stdout));

@@ -1,10 +1,11 @@
 /** `task-table top`: a live terminal view of a table. */
-import type { ObservableTaskTable } from '../../../lib/index.js';
+import type { ObservableTaskTable, ObservableTaskTableRow } from '../../../lib/index.js';
+import { compareRowsForDisplay } from '../../row-order.js';
 import { TABLE_OPTION, flagValue, integerValue, stringValue, type Command } from '../args.js';
 import { createStyle, shouldColor } from '../format.js';
 import { openExistingTable } from '../open-table.js';
+import { ROW_FILTER_OPTIONS, parseRowFilter, type RowFilter } from '../row-filter.js';
 import { renderTopFrame } from '../top-frame.js';
-import { sortedRows } from './ls.js';
 
 // Alternate screen buffer, cursor visibility, cursor home, clear to end of line / screen.
 const ENTER = '\x1b[?1049h\x1b[?25l';
@@ -16,11 +17,15 @@ const CLEAR_SCREEN_END = '\x1b[J';
 export const topCommand: Command = {
   name: 'top',
   summary: 'live terminal view of a table',
-  usage: 'top [--table NAME] [--interval-ms N] [--once]',
+  usage:
+    'top [--table NAME] [--interval-ms N] [--once]\n' +
+    '                 [--status STATUS]... [--category CATEGORY]...',
   description:
-    'Shows the rows of a table, oldest first, with progress bars and counts per status, and\n' +
-    'redraws every --interval-ms. Quit with q or Ctrl-C. Honours NO_COLOR. When stdout is not a\n' +
-    'terminal, or with --once, prints one frame and exits.',
+    'Shows the rows of a table with progress bars and counts per status, and redraws every\n' +
+    '--interval-ms: tasks not yet ended first, the longest silent first (a stuck task is at the\n' +
+    'top), then ended tasks, the most recent first. Quit with q or Ctrl-C. Honours NO_COLOR.\n' +
+    'When stdout is not a terminal, or with --once, prints one frame and exits. Repeat --status\n' +
+    'or --category to show the rows that match any of the values.',
   options: {
     table: TABLE_OPTION,
     'interval-ms': {
@@ -29,6 +34,7 @@ export const topCommand: Command = {
       description: 'milliseconds between redraws (default 500)',
     },
     once: { type: 'boolean', description: 'print one frame and exit' },
+    ...ROW_FILTER_OPTIONS,
   },
   async run({ values }) {
     const intervalMs = integerValue(
@@ -37,14 +43,15 @@ export const topCommand: Command = {
       { min: 50, max: 60_000, fallback: 500 },
       'top',
     );
+    const filter = parseRowFilter(values, 'top');
     const table = openExistingTable(stringValue(values, 'table'), 'read');
     try {
       const out = process.stdout;
       if (flagValue(values, 'once') || out.isTTY !== true) {
-        printFrame(table, out);
+        printFrame(table, filter, out);
         return 0;
       }
-      await runLive(table, out, intervalMs);
+      await runLive(table, filter, out, intervalMs);
       return 0;
     } finally {
       table.close();
@@ -52,10 +59,17 @@ export const topCommand: Command = {
   },
 };
 
-function printFrame(table: ObservableTaskTable, out: NodeJS.WriteStream): void {
+/** The rows `top` shows, in display order (as the dashboard shows them). */
+function topRows(table: ObservableTaskTable, filter: RowFilter): ObservableTaskTableRow[] {
+  const rows = [...table].map(([, row]) => row);
+  return (filter.all ? rows : rows.filter(filter.matches)).sort(compareRowsForDisplay);
+}
+
+function printFrame(table: ObservableTaskTable, filter: RowFilter, out: NodeJS.WriteStream): void {
   const tty = out.isTTY === true;
   const lines = renderTopFrame({
-    rows: sortedRows(table),
+    rows: topRows(table, filter),
+    ...(filter.all ? {} : { filter: filter.text }),
     metrics: table.readMetrics(),
     now: Date.now(),
     style: createStyle(shouldColor(out)),
@@ -73,6 +87,7 @@ function printFrame(table: ObservableTaskTable, out: NodeJS.WriteStream): void {
  */
 function runLive(
   table: ObservableTaskTable,
+  filter: RowFilter,
   out: NodeJS.WriteStream,
   intervalMs: number,
 ): Promise<void> {
@@ -84,7 +99,8 @@ function runLive(
       // One column less than the terminal: a full-width line leaves the cursor in the
       // pending-wrap state, where clear-to-end-of-line would erase its last character.
       const lines = renderTopFrame({
-        rows: sortedRows(table),
+        rows: topRows(table, filter),
+        ...(filter.all ? {} : { filter: filter.text }),
         metrics: table.readMetrics(),
         now: Date.now(),
         style,
