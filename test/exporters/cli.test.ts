@@ -2,7 +2,7 @@
 // a child process (build first: npm run build:ts). Every child has a deadline.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -379,6 +379,34 @@ t.test('task-table rm', async (t) => {
   t.equal(again.code, 1);
   t.match(again.stderr, /^task-table: no table named/);
   t.equal(lines(again.stderr).length, 1);
+});
+
+t.test('task-table rm: only tables, unless --force', async (t) => {
+  const name = uniqueTableName(t);
+  const path = `/dev/shm/${name}`;
+  writeFileSync(path, Buffer.alloc(5000, 0xa5));
+
+  const refused = await runCli(['rm', name]);
+  t.equal(refused.code, 1);
+  t.match(
+    refused.stderr,
+    new RegExp(`^task-table: "${name}" is not an observable-task-table .*--force.*\n$`),
+  );
+  t.equal(lines(refused.stderr).length, 1);
+  t.ok(existsSync(path), 'rm leaves an object that is not a table alone');
+
+  const forced = await runCli(['rm', '--force', name]);
+  t.equal(forced.code, 0, forced.stderr);
+  t.notOk(existsSync(path), 'rm --force removes it');
+
+  // What a creator that died before writing the header leaves behind is still a table's.
+  writeFileSync(path, '');
+  const stub = await runCli(['rm', name]);
+  t.equal(stub.code, 0, stub.stderr);
+  t.notOk(existsSync(path));
+
+  const help = await runCli(['rm', '--help']);
+  t.match(help.stdout, /--force\s+\S/);
 });
 
 t.test('task-table serve', async (t) => {

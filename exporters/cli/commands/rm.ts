@@ -1,24 +1,39 @@
 /** `task-table rm NAME`: removes a table's shared memory. */
-import { ObservableTaskTable } from '../../../lib/index.js';
-import { argumentUsageError, type Command } from '../args.js';
+import {
+  ObservableTaskTable,
+  ObservableTaskTableError,
+  TaskTableIncompatibleError,
+  TaskTablePermissionError,
+} from '../../../lib/index.js';
+import { CliError, argumentUsageError, flagValue, type Command } from '../args.js';
 
 export const rmCommand: Command = {
   name: 'rm',
   summary: "remove a table's shared memory",
-  usage: 'rm NAME',
+  usage: 'rm NAME [--force]',
   description:
     'Removes the shared-memory object of table NAME (/dev/shm/NAME on Linux). Processes that\n' +
-    'have it open keep their mapping until they close it; the next open() creates a new table.',
-  options: {},
+    'have it open keep their mapping until they close it; the next open() creates a new table.\n' +
+    'Refuses an object that is not an observable-task-table (its header has another magic\n' +
+    'number) unless --force. A corrupt table, or one of another layout version, is removed.',
+  options: {
+    force: {
+      type: 'boolean',
+      description: 'remove NAME even when it is not an observable-task-table',
+    },
+  },
   positionals: { names: ['NAME'], min: 1, max: 1 },
-  async run({ positionals }) {
+  async run({ values, positionals }) {
     const name = positionals[0] as string;
     let removed: boolean;
     try {
+      if (!flagValue(values, 'force')) checkIsTable(name);
       removed = ObservableTaskTable.unlink(name);
     } catch (error) {
       // The library rejects names that could not be a table (a '/', a leading '.').
-      throw argumentUsageError(error, 'rm', { from: ['name'], to: 'NAME' }) ?? error;
+      throw (
+        argumentUsageError(error, 'rm', { from: ['options.name', 'name'], to: 'NAME' }) ?? error
+      );
     }
     if (!removed) {
       process.stderr.write(`task-table: no table named "${name}"\n`);
@@ -28,3 +43,32 @@ export const rmCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * Attaches read-only to check that `name` holds an observable-task-table's header: the
+ * same check open() makes. Anything with our magic number is a table, even a corrupt
+ * one or one of another layout version, and so is an object whose creator died before
+ * it wrote the header (magic still 0, or no header yet): those are what rm is for.
+ * @throws {CliError} when the object is not a table, or cannot be read to tell.
+ */
+function checkIsTable(name: string): void {
+  try {
+    ObservableTaskTable.open({ name, readOnly: true }).close();
+  } catch (error) {
+    if (error instanceof TaskTableIncompatibleError && error.field === 'magic') {
+      throw new CliError(
+        `"${name}" is not an observable-task-table (its header has another magic number); ` +
+          `to remove it anyway: task-table rm --force ${name}`,
+      );
+    }
+    if (error instanceof TaskTablePermissionError) {
+      throw new CliError(
+        `cannot read "${name}" to check that it is an observable-task-table (${error.errno}); ` +
+          `to remove it anyway: task-table rm --force ${name}`,
+      );
+    }
+    // Corrupt, another layout version, not initialized, or missing (unlink() says so).
+    if (error instanceof ObservableTaskTableError) return;
+    throw error;
+  }
+}
