@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { readTaskRows } from '../../exporters/http/task-rows.js';
 import {
+  DEFAULT_TABLE_OPTIONS,
   FINAL_OBSERVABLE_TASK_STATUSES,
   ObservableTask,
   ObservableTaskTable,
@@ -640,6 +641,16 @@ t.test('task-table demo', async (t) => {
   for (const status of FINAL_OBSERVABLE_TASK_STATUSES) {
     t.ok(completed[status] >= 1, `some task ended ${status} (${JSON.stringify(completed)})`);
   }
+  t.equal(
+    table.layout.maxTasks,
+    DEFAULT_TABLE_OPTIONS.maxTasks,
+    'the demo creates its table with the library defaults, as open() would',
+  );
+  t.match(
+    result.stdout,
+    new RegExp(`^demo: .*table "${name}" stays.*\\brm ${name}$`, 'm'),
+    'on stop, the demo says how to remove the table it leaves',
+  );
   const rows = [...table].map(([, row]) => row);
   t.ok(rows.length > 0, 'the rows stay after the demo');
   t.ok(

@@ -1,10 +1,6 @@
 /** `task-table demo` (`npm start`): the main job on real files, with the collector. */
 import { isAbsolute, relative, sep } from 'node:path';
-import {
-  ObservableTaskTable,
-  TaskTableLayoutMismatchError,
-  type ObservableTaskTableOptions,
-} from '../../../lib/index.js';
+import { ObservableTaskTable } from '../../../lib/index.js';
 import {
   CliError,
   TABLE_OPTION,
@@ -19,8 +15,6 @@ import { DemoPool } from '../demo-pool.js';
 import { defaultTableName } from '../open-table.js';
 import { waitForShutdown } from '../shutdown-signal.js';
 
-/** Rows for the workers' tasks with room to spare; ended rows stay until reused. */
-const DEMO_MAX_TASKS = 4096;
 const STATUS_LOG_MS = 10_000;
 
 export const demoCommand: Command = {
@@ -89,7 +83,10 @@ export const demoCommand: Command = {
     }
     if (files.length === 0) throw new CliError(`no regular files under ${dir}; pass --dir`);
 
-    const table = openDemoTable({ name, maxTasks: DEMO_MAX_TASKS }, log);
+    // The library's default layout, as a plain open() in the user's own code asks for: the
+    // table the demo leaves behind is then one that code attaches to without a mismatch.
+    // An existing table is used as it is.
+    const table = ObservableTaskTable.open({ name });
     try {
       const collector = await startCollector({ tables: [table], host, port, command: 'demo' });
       const pool = new DemoPool({ table, files, workers, log });
@@ -110,6 +107,11 @@ export const demoCommand: Command = {
         log(`${reason === 'duration' ? `${duration} s elapsed` : reason}; stopping the workers`);
         await pool.stop();
         log(summary(pool));
+        // Kept so that `ls` and `top` can still show the rows; say how to clean up.
+        log(
+          `table "${table.name}" stays in shared memory for task-table ls and top; ` +
+            `remove it with: ${selfCommand()} rm ${table.name}`,
+        );
       } finally {
         await pool.stop();
         await collector.close();
@@ -120,25 +122,6 @@ export const demoCommand: Command = {
     }
   },
 };
-
-/**
- * Creates the table with room for the demo, or attaches to an existing one of another
- * size as it is (a table left by an earlier run with other options is still usable).
- */
-function openDemoTable(
-  options: ObservableTaskTableOptions,
-  log: (message: string) => void,
-): ObservableTaskTable {
-  try {
-    return ObservableTaskTable.open(options);
-  } catch (error) {
-    if (!(error instanceof TaskTableLayoutMismatchError)) throw error;
-    log(
-      `table "${error.table}" exists with ${error.option}=${String(error.existing)}; using it as it is`,
-    );
-    return ObservableTaskTable.open({ name: options.name });
-  }
-}
 
 /**
  * How to run this CLI again from the current directory: `npx task-table` where the package
