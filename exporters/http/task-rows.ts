@@ -9,6 +9,7 @@ import {
   type ObservableTaskTable,
   type ObservableTaskTableRow,
 } from '../../lib/index.js';
+import { compareRowsForDisplay } from '../row-order.js';
 import { readTable, resolveTables, type TableState } from '../table-snapshot.js';
 
 /** Which rows to show. An absent field matches every row. */
@@ -92,13 +93,7 @@ export function readTaskRows(
       rows.push({ table: result.table, row, json: toJson(result.table, row, nowMs) });
     }
   }
-  rows.sort((a, b) => {
-    const aFinal = isFinalStatus(a.row.status);
-    const bFinal = isFinalStatus(b.row.status);
-    if (aFinal !== bFinal) return aFinal ? 1 : -1;
-    const byUpdate = a.row.modifiedAt.getTime() - b.row.modifiedAt.getTime();
-    return aFinal ? -byUpdate : byUpdate;
-  });
+  rows.sort((a, b) => compareRowsForDisplay(a.row, b.row));
   return {
     tables: statuses,
     rows,

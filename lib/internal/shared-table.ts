@@ -323,7 +323,7 @@ function openError(table: string, path: string, r: NativeOpenResult): Error {
         r.existing,
         0,
         `(${path}) is not an observable-task-table (wrong magic number). Pick another name, or ` +
-          `remove the object if nothing else uses it: task-table rm ${table}`,
+          `remove the object if nothing else uses it: task-table rm --force ${table}`,
       );
     case NativeResult.versionMismatch:
       return new TaskTableIncompatibleError(
