@@ -41,6 +41,10 @@
         # instance data that we rely on for worker threads; Node 20 provides 9.
         "NAPI_VERSION=8",
         "NAPI_DISABLE_CPP_EXCEPTIONS",
+        # worker.terminate() stops a worker's environment from another thread; a call
+        # into the addon that races with it finds N-API unable to throw (napi_unwrap
+        # fails first), which without this define is a fatal error of the whole process.
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
       ],
       "conditions": [

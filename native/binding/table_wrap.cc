@@ -3,7 +3,14 @@
 // (update, progress) return a small Result number instead of throwing.
 #include "table_wrap.h"
 
+#include <pthread.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
+
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "../core/row_io.h"
@@ -24,6 +31,29 @@ T* TypedData(const Napi::Value& v, size_t* length) {
   *length = array.ByteLength();
   return reinterpret_cast<T*>(static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset());
 }
+
+// True on the process's initial thread, where Node runs its main environment: there an
+// environment ends only when the process exits.
+bool OnMainThread() {
+#if defined(__linux__)
+  return syscall(SYS_gettid) == getpid();
+#elif defined(__APPLE__)
+  return pthread_main_np() != 0;
+#else
+  return false;
+#endif
+}
+
+// The data of a row ended because its environment went away, in the form lib/ writes at
+// a normal exit ({"reason":"process exited","pid":N}). Always fits the smallest dataSize.
+size_t TeardownMarker(char (&out)[96]) {
+  const int len = std::snprintf(out, sizeof(out), "{\"reason\":\"%s\",\"pid\":%u}",
+                                OnMainThread() ? "process exited" : "worker terminated",
+                                static_cast<unsigned>(getpid()));
+  return len > 0 && static_cast<size_t>(len) < sizeof(out) ? static_cast<size_t>(len) : 0;
+}
+static_assert(sizeof("{\"reason\":\"worker terminated\",\"pid\":4294967295}") - 1 <= kMinDataSize,
+              "the teardown marker must fit the smallest data field");
 
 }  // namespace
 
@@ -59,6 +89,65 @@ TableWrap::TableWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TableWra
   category_buffer_.resize(kStringScratchBytes);
 }
 
+TableWrap::~TableWrap() {
+  // lib/ keeps a handle reachable while it owns rows, and at teardown the cleanup hook
+  // runs before the finalizers; a handle collected with rows still claimed ends them too.
+  EndOwnedRows();
+  CloseTable();
+}
+
+bool TableWrap::StartTracking(Napi::Env env) {
+  if (owned_ == nullptr) {
+    const uint32_t slots = table_.params().max_tasks;
+    owned_.reset(static_cast<uint64_t*>(std::calloc(slots, sizeof(uint64_t))));
+    if (owned_ == nullptr) return false;  // rows then end only by reclaim, as before
+    owned_slots_ = slots;
+    owned_count_ = 0;
+  }
+  if (hook_env_ == nullptr && napi_add_env_cleanup_hook(env, OnEnvironmentTeardown, this) == napi_ok)
+    hook_env_ = env;
+  return true;
+}
+
+void TableWrap::OnEnvironmentTeardown(void* arg) {
+  auto* self = static_cast<TableWrap*>(arg);
+  self->hook_env_ = nullptr;  // Node drops a hook before running it
+  self->EndOwnedRows();
+}
+
+void TableWrap::EndOwnedRows() {
+  if (owned_count_ == 0 || !table_.is_open() || table_.read_only()) return;
+  char data[96];
+  const size_t len = TeardownMarker(data);
+  for (uint32_t slot = 0; slot < owned_slots_ && owned_count_ > 0; ++slot) {
+    const uint64_t generation = owned_[slot];
+    if (generation == 0) continue;
+    UpdateArgs args;
+    args.slot = slot;
+    args.generation = generation;
+    args.status = static_cast<uint8_t>(TaskStatus::kCancelled);
+    args.data = reinterpret_cast<const uint8_t*>(data);
+    args.data_len = len;
+    args.set_data = true;
+    // Counts the completion and releases the slot, as any final update does. kNotOwner
+    // when the row is no longer ours (reclaimed meanwhile): then there is nothing to end.
+    table_.Update(args);
+    owned_[slot] = 0;
+    --owned_count_;
+  }
+}
+
+void TableWrap::CloseTable() {
+  if (hook_env_ != nullptr) {
+    napi_remove_env_cleanup_hook(hook_env_, OnEnvironmentTeardown, this);
+    hook_env_ = nullptr;
+  }
+  owned_.reset();
+  owned_slots_ = 0;
+  owned_count_ = 0;
+  table_.Close();
+}
+
 bool TableWrap::EnsureOpen(Napi::Env env) {
   if (table_.is_open()) return true;
   Napi::Error::New(env, "native table is closed").ThrowAsJavaScriptException();
@@ -87,7 +176,7 @@ Napi::Value TableWrap::JS_open(const Napi::CallbackInfo& info) {
   options.params.bucket_count = static_cast<uint32_t>(bucket_count);
   std::memcpy(options.bucket_bounds, buckets, bucket_count * sizeof(double));
 
-  if (table_.is_open()) table_.Close();
+  CloseTable();
   bool created = false;
   OpenFailure failure;
   const Result r = table_.Open(options, &created, &failure);
@@ -111,7 +200,7 @@ Napi::Value TableWrap::JS_open(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TableWrap::JS_close(const Napi::CallbackInfo& info) {
-  table_.Close();
+  CloseTable();
   scratch_ = nullptr;
   scratch_ref_.Reset();
   return info.Env().Undefined();
@@ -170,12 +259,14 @@ Napi::Value TableWrap::JS_claim(const Napi::CallbackInfo& info) {
   const size_t category_cut = Utf8PrefixLength(category, category_len, kMaxNameBytes);
   const uint32_t category_index = info[2].As<Napi::Number>().Uint32Value();
   const double timeout_ms = info[3].As<Napi::Number>().DoubleValue();
+  const bool tracked = owned_ != nullptr || StartTracking(env);
   uint32_t slot = 0;
   uint64_t generation = 0;
   const Result r = table_.Claim(name, name_cut, category, category_cut,
                                 std::min(category_index, table_.params().max_categories),
                                 timeout_ms, &slot, &generation);
   if (r != Result::kOk) return Napi::Number::New(env, -static_cast<double>(r));
+  if (tracked) Track(slot, generation);  // slot < max_tasks == owned_slots_
   if (scratch_ != nullptr) {
     scratch_[0] = static_cast<double>(generation);
     scratch_[1] = (name_cut < name_len ? 1 : 0) + (category_cut < category_len ? 2 : 0);
@@ -204,7 +295,12 @@ Napi::Value TableWrap::JS_update(const Napi::CallbackInfo& info) {
     args.progress = info[4].As<Napi::Number>().DoubleValue();
     args.set_progress = true;
   }
-  return Napi::Number::New(env, static_cast<int32_t>(table_.Update(args)));
+  const Result r = table_.Update(args);
+  // A final status released the slot; kNotOwner: it is no longer ours. Either way the
+  // teardown hook has nothing to end there.
+  if (r == Result::kNotOwner || (r == Result::kOk && IsFinalStatus(args.status)))
+    Untrack(args.slot, args.generation);
+  return Napi::Number::New(env, static_cast<int32_t>(r));
 }
 
 Napi::Value TableWrap::JS_progress(const Napi::CallbackInfo& info) {

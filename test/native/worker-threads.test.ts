@@ -3,15 +3,20 @@
 // no mapping or descriptor is left behind (issue 2: a context-aware addon whose workers
 // unmap only what they mapped). The worker is test/fixtures/worker-writer.mjs, run from
 // dist/ (built by `npm ci` via `prepare`).
+//
+// worker.terminate() runs no JavaScript in the worker, so its 'exit' handler cannot end
+// its tasks: the addon's environment cleanup hook does, for that worker's rows only
+// (test/fixtures/worker-stuck.mjs), while the main thread's rows of the same pid stay.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import t from 'tap';
+import t, { type Test } from 'tap';
 
 import { ObservableTaskTable } from '../../lib/index.js';
 import { fixturePath, uniqueTableName, waitFor } from '../helpers/index.js';
+import { nextMessage } from '../helpers/processes.js';
 
 const WORKERS = 50;
 const LEAVE_MODES = ['close', 'return', 'exit'] as const;
@@ -157,4 +162,144 @@ t.test('ObservableTaskTable in worker threads', async (t) => {
     [...table].some(([, row]) => row.name === 'main-after-workers' && row.status === 'finished'),
     'and reads what it wrote',
   );
+});
+
+/** Starts test/fixtures/worker-stuck.mjs and waits (bounded) for its task ids. */
+async function startStuckWorker(
+  t: Pick<Test, 'teardown'>,
+  workerData: { name: string; second?: string; close?: boolean; churn?: boolean },
+) {
+  const worker = new Worker(new URL(pathToFileURL(fixturePath('worker-stuck.mjs')).href), {
+    workerData,
+    execArgv: [],
+  });
+  t.teardown(() => worker.terminate());
+  const errors: Error[] = [];
+  worker.on('error', (error) => errors.push(error));
+  const report = await nextMessage<{ ids: string[]; secondIds: string[] }>(
+    worker,
+    () => true,
+    20_000,
+  );
+  return { worker, report, errors };
+}
+
+t.test('worker.terminate() ends the rows of the terminated worker', async (t) => {
+  const name = uniqueTableName(t);
+  const secondName = uniqueTableName(t);
+  const table = ObservableTaskTable.open({ name, maxTasks: 16 });
+  t.teardown(() => table.close());
+  const secondTable = ObservableTaskTable.open({ name: secondName, maxTasks: 16 });
+  t.teardown(() => secondTable.close());
+
+  // A task of the main thread, in the same process (same pid) as the worker's tasks.
+  let endMain = (): void => {};
+  const mainTask = table.run({ name: 'main-stuck', category: 'main' }, (report) => {
+    void report;
+    return new Promise<void>((resolve) => (endMain = resolve));
+  });
+
+  const { worker, report, errors } = await startStuckWorker(t, { name, second: secondName });
+  const all = [...report.ids, ...report.secondIds];
+  t.equal(all.length, 6, 'the worker runs three stuck tasks on each of two tables');
+  t.same(
+    report.ids.map((id) => table.getStatus(id)?.status),
+    ['running', 'running', 'pending'],
+    'its rows are live before the terminate',
+  );
+  const before = table.readMetrics();
+  const cancelledBefore = before.categories.find((c) => c.category === 'stuck')?.completed
+    .cancelled;
+  t.equal(cancelledBefore, 0, 'nothing counted cancelled yet');
+  t.equal(before.slotsUsed, 4, "the worker's three slots and the main thread's one are claimed");
+
+  const exitCode = await worker.terminate();
+  t.equal(exitCode, 1, 'terminated');
+  const statusOf = (id: string, i: number) => (i < 3 ? table : secondTable).getStatus(id)?.status;
+  await waitFor(() => all.every((id, i) => statusOf(id, i) === 'cancelled'), {
+    timeoutMs: 5000,
+    what: "the terminated worker's rows to read cancelled",
+  }).catch(() => {});
+  t.same(
+    all.map(statusOf),
+    Array(6).fill('cancelled'),
+    'every row of the terminated worker ended cancelled, on both tables',
+  );
+  for (const [i, id] of all.entries()) {
+    t.match(
+      (i < 3 ? table : secondTable).getStatus(id)?.data,
+      { reason: 'worker terminated', pid: process.pid },
+      `row ${id} says why`,
+    );
+  }
+  const after = table.readMetrics();
+  t.equal(
+    after.slotsUsed,
+    1,
+    "the worker's slots are free; the main thread's task still holds its own",
+  );
+  t.equal(secondTable.readMetrics().slotsUsed, 0, 'and on the second table');
+  const stuck = after.categories.find((c) => c.category === 'stuck');
+  t.equal(stuck?.completed.cancelled, 3, 'each ended row is counted once as cancelled');
+  t.equal(stuck?.completed.finished, 1, 'the task the worker finished itself stays finished');
+  t.equal(stuck?.duration.cancelled.count, 3, 'with its duration');
+  const mainRow = [...table].find(([, row]) => row.name === 'main-stuck')?.[1];
+  t.equal(mainRow?.status, 'running', "the main thread's task (same pid) is left alone");
+  t.same(errors, [], 'the worker reported no error');
+
+  // The freed slots are claimable again, and the main thread's task ends normally.
+  const reused = await Promise.all(
+    Array.from({ length: 15 }, (_, i) => table.run({ name: `reuse-${i}`, category: 'r' }, () => i)),
+  );
+  t.equal(reused.length, 15, 'all 15 other slots can be claimed again');
+  endMain();
+  await mainTask;
+  t.equal(table.readMetrics().slotsUsed, 0, 'no slot stays claimed');
+});
+
+t.test('a worker that closed its table before the terminate leaves nothing to end', async (t) => {
+  const name = uniqueTableName(t);
+  const table = ObservableTaskTable.open({ name, maxTasks: 16 });
+  t.teardown(() => table.close());
+  const { worker, report } = await startStuckWorker(t, { name, close: true });
+  t.same(
+    report.ids.map((id) => table.getStatus(id)?.data),
+    Array(3).fill({ reason: 'table closed', pid: process.pid }),
+    'close() ended its tasks',
+  );
+  await worker.terminate();
+  t.same(
+    report.ids.map((id) => table.getStatus(id)?.data),
+    Array(3).fill({ reason: 'table closed', pid: process.pid }),
+    'the terminate wrote nothing over them',
+  );
+  const stuck = table.readMetrics().categories.find((c) => c.category === 'stuck');
+  t.equal(stuck?.completed.cancelled, 3, 'counted once each');
+  t.equal(table.readMetrics().slotsUsed, 0, 'no slot stays claimed');
+});
+
+t.test('a terminate anywhere in a busy worker leaves no slot claimed', async (t) => {
+  const name = uniqueTableName(t);
+  const table = ObservableTaskTable.open({ name, maxTasks: 64 });
+  t.teardown(() => table.close());
+  const problems: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const { worker } = await startStuckWorker(t, { name, churn: true });
+    await new Promise((resolve) => setTimeout(resolve, 20 + 10 * i));
+    await worker.terminate();
+    const m = table.readMetrics();
+    const churn = m.categories.find((c) => c.category === 'churn');
+    const completed = churn
+      ? Object.values(churn.completed).reduce((sum, n) => sum + n, 0)
+      : Number.NaN;
+    if (m.slotsUsed !== 0) problems.push(`after terminate ${i}: ${m.slotsUsed} slots claimed`);
+    if (m.unreadableRows !== 0)
+      problems.push(`after terminate ${i}: ${m.unreadableRows} unreadable`);
+    if (churn?.started !== completed)
+      problems.push(`after terminate ${i}: ${churn?.started} started, ${completed} completed`);
+  }
+  t.same(problems, [], 'every task the worker started was ended and counted once');
+  const churn = table.readMetrics().categories.find((c) => c.category === 'churn');
+  t.ok((churn?.completed.finished ?? 0) > 0, `${churn?.completed.finished} tasks finished`);
+  t.comment(`${churn?.completed.cancelled} tasks ended by a terminate`);
 });
