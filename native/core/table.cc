@@ -150,20 +150,26 @@ uint64_t DurationMicros(double from_ms, double to_ms) {
 
 Result Table::Open(const OpenOptions& options, bool* created, OpenFailure* failure) {
   *created = false;
+  const bool may_create = options.create && !options.read_only;
   const double deadline = NowMs() + kNotReadyWaitMs;
   for (;;) {
-    if (options.create && !options.read_only) {
-      const LayoutSizes sizes = ComputeLayout(options.params);
-      const Result r = mapping_.CreateExclusive(options.path, options.mode, sizes.total_bytes, failure);
+    Result r = mapping_.OpenExisting(options.path, options.read_only, failure);
+    if (r == Result::kNotFound && may_create) {
+      r = Create(options, failure);
       if (r == Result::kOk) {
         *created = true;
-        return InitializeHeader(options);
+        return r;
       }
-      if (r != Result::kExists) return r;
-    }
-    Result r = mapping_.OpenExisting(options.path, options.read_only, failure);
-    if (r == Result::kNotFound && options.create && !options.read_only) continue;  // removed meanwhile
-    if (r == Result::kOk) {
+      if (r == Result::kExists) {  // another creator published first: attach to its table
+        if (NowMs() > deadline) return Result::kNotReady;
+        continue;
+      }
+    } else if (r == Result::kNotFound) {
+      // Read-only: a table still being built has no name yet; wait for it as for a header
+      // not yet published. A dead creator's leftover is not a table: not found.
+      if (!ShmMapping::CreationInProgress(options.path)) return r;
+      r = Result::kNotReady;
+    } else if (r == Result::kOk) {
       if (mapping_.size() < sizeof(TableHeader)) {
         failure->field = "file size";
         failure->existing = static_cast<double>(mapping_.size());
@@ -183,14 +189,31 @@ Result Table::Open(const OpenOptions& options, bool* created, OpenFailure* failu
         }
         return r;
       }
-      mapping_.Unmap();  // the creator has not published the header yet
+      // On Linux this library's creators name only finished tables: this is an older
+      // version's creator at work, or something else. On macOS, a creator at work. Wait
+      // briefly; never take it over.
+      mapping_.Unmap();
       header_ = nullptr;
       r = Result::kNotReady;
     }
+    // kNotReady here: a live creator is building the table, or its header is not set yet.
     if (r != Result::kNotReady) return r;
     if (NowMs() > deadline) return Result::kNotReady;
     usleep(1000);
   }
+}
+
+Result Table::Create(const OpenOptions& options, OpenFailure* failure) {
+  const LayoutSizes sizes = ComputeLayout(options.params);
+  Result r = mapping_.CreateExclusive(options.path, options.mode, sizes.total_bytes, failure);
+  if (r != Result::kOk) return r;
+  ShmMapping::PauseForTest("reserved");
+  InitializeHeader(options);
+  ShmMapping::PauseForTest("initialized");
+  // Only now does the table get its name: whoever opens it finds a whole header.
+  r = mapping_.Publish(options.path, failure);
+  if (r != Result::kOk) header_ = nullptr;  // Publish dropped our object
+  return r;
 }
 
 Result Table::InitializeHeader(const OpenOptions& options) {
@@ -198,8 +221,9 @@ Result Table::InitializeHeader(const OpenOptions& options) {
   params_ = options.params;
   sizes_ = ComputeLayout(params_);
   std::memcpy(bucket_bounds_, options.bucket_bounds, sizeof(bucket_bounds_));
-  // The segment is fresh and zero-filled; nobody reads these fields before `magic` is
-  // published below, so plain stores are enough.
+  // The segment is fresh and zero-filled, and has no name other processes open until
+  // Publish(); attachers of an object also wait for `magic`, stored last below. Plain
+  // stores are enough.
   header_->layout_version = kLayoutVersion;
   header_->header_bytes = kHeaderBytes;
   header_->total_bytes = sizes_.total_bytes;

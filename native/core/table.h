@@ -179,6 +179,8 @@ class Table {
   std::atomic<uint64_t>* WaitBuckets(CategoryEntry* entry) const;
   uint32_t BucketFor(double seconds) const;
 
+  // Builds a new table for options.path and publishes it (see ShmMapping).
+  Result Create(const OpenOptions& options, OpenFailure* failure);
   Result InitializeHeader(const OpenOptions& options);
   Result ValidateHeader(OpenFailure* failure);
   bool TryClaimSlot(uint32_t slot, uint32_t pid, uint64_t lease_ms, uint64_t* generation);
