@@ -190,11 +190,14 @@ class Torture {
     mode: 'low' | 'run',
     onReady: (writer: Writer) => void = () => undefined,
   ): Promise<void> {
-    let started = 0;
+    // Counted when spawned, not when killed: a lane that spawned a replacement while
+    // another lane took the last kill would leave that writer alive, its rows claimed.
+    let spawned = 0;
+    const spawn = (): Writer | undefined =>
+      spawned < kills ? (spawned++, this.spawnWriter(mode, 4)) : undefined;
     const lane = async (): Promise<void> => {
-      let next = this.spawnWriter(mode, 4);
-      while (started < kills) {
-        started++;
+      let next = spawn();
+      while (next !== undefined) {
         const writer = next;
         const duringStartup = Math.random() < 0.15;
         if (!duringStartup) {
@@ -202,7 +205,7 @@ class Torture {
           if (ready !== true) this.problem(`writer ${writer.w} did not get ready`);
           onReady(writer);
         }
-        if (started < kills) next = this.spawnWriter(mode, 4);
+        next = spawn();
         await sleep(duringStartup ? Math.random() * 80 : 3 + Math.random() * 45);
         await this.kill(writer);
       }
