@@ -45,11 +45,18 @@ t.test(
     t.teardown(() => table.close());
     const perWriter = 20_000;
     const writers = [0, 1, 2].map((w) =>
-      forkFixture(t, 'counter-writer.mjs', [name, String(w), String(perWriter), 'cat']),
+      forkFixture(t, 'counter-writer.mjs', [name, String(w), String(perWriter), 'cat', 'on-go']),
     );
     // A fourth writer on its own categories is killed in the middle of its run.
-    const victim = forkFixture(t, 'counter-writer.mjs', [name, '9', String(1_000_000), 'victim']);
-    await Promise.all([...writers, victim].map((w) => nextMessage(w, (m) => m.ready === true)));
+    const victim = forkFixture(t, 'counter-writer.mjs', [
+      name,
+      '9',
+      String(1_000_000),
+      'victim',
+      'on-go',
+    ]);
+    const everyone = [...writers, victim];
+    await Promise.all(everyone.map((w) => nextMessage(w, (m) => m.ready === true)));
 
     let previous = counterValues(table.readMetrics());
     let scrapes = 0;
@@ -75,6 +82,9 @@ t.test(
         throw new Error(`${error.message}: ${JSON.stringify(states)}`);
       },
     );
+    // Started only now that every writer is ready and the listeners above are in place: a
+    // writer that finished before them would have sent its tallies to nobody.
+    for (const w of everyone) w.send({ go: true });
     let finished = false;
     done.then(
       () => (finished = true),
