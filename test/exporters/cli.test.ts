@@ -402,8 +402,8 @@ t.test('task-table rm: only tables, unless --force', async (t) => {
 
   // What a creator that died before writing the header leaves behind is still a table's.
   writeFileSync(path, '');
-  const stub = await runCli(['rm', name]);
-  t.equal(stub.code, 0, stub.stderr);
+  const headerless = await runCli(['rm', name]);
+  t.equal(headerless.code, 0, headerless.stderr);
   t.notOk(existsSync(path));
 
   const help = await runCli(['rm', '--help']);
