@@ -31,7 +31,11 @@ export interface SerializedError {
 /** Converts an Error into the plain object stored in the table. */
 export function serializeError(error: unknown): SerializedError | unknown {
   if (!(error instanceof Error)) return error;
-  const out: SerializedError = { name: error.name, message: error.message };
+  // Any property of an Error can be reassigned: only strings are stored as strings.
+  const out: SerializedError = {
+    name: typeof error.name === 'string' ? error.name : 'Error',
+    message: typeof error.message === 'string' ? error.message : printable(error.message),
+  };
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' || typeof code === 'number') out.code = code;
   if (typeof error.stack === 'string') out.stack = error.stack;
@@ -46,13 +50,31 @@ export function serializeError(error: unknown): SerializedError | unknown {
  * Every marker fits any row (the smallest dataSize is 64 bytes).
  */
 export function serializeData(data: unknown, limit: number): SerializedData {
+  try {
+    return serializeFitted(data, limit);
+  } catch (error) {
+    // Getters and proxies can throw from anywhere; the task must not see it.
+    return notSerializable(printable(error instanceof Error ? error.message : error), limit);
+  }
+}
+
+/** String(value), or a description when even that throws (an object without prototype). */
+function printable(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+function serializeFitted(data: unknown, limit: number): SerializedData {
   if (data === null || data === undefined) return { text: '' };
   const value = data instanceof Error ? serializeError(data) : data;
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
   } catch (error) {
-    return notSerializable(error instanceof Error ? error.message : String(error), limit);
+    return notSerializable(printable(error instanceof Error ? error.message : error), limit);
   }
   if (typeof text !== 'string') return notSerializable(`a ${typeof data} is not JSON`, limit);
   const bytes = utf8Length(text, limit);

@@ -14,12 +14,19 @@ function withCode<E extends Error>(
   return Object.assign(error, { code });
 }
 
-export function describe(value: unknown): string {
+/** A short description of any value for a message; never throws. */
+export function describe(value: unknown, depth = 0): string {
   if (typeof value === 'string')
     return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
+  if (typeof value === 'symbol') return value.toString();
+  if (Array.isArray(value)) {
+    // One level of elements, ten at most: a nested or cyclic array stays short.
+    if (depth > 0) return 'an array';
+    const shown = value.slice(0, 10).map((item: unknown) => describe(item, depth + 1));
+    return `[${shown.join(', ')}${value.length > 10 ? ', …' : ''}]`;
+  }
   if (value !== null && typeof value === 'object') return 'an object';
   return String(value);
 }

@@ -265,3 +265,46 @@ t.test('values that cannot even be printed never throw into the task', async (t)
   t.equal(dropped.status_invalid, 2);
   t.equal(dropped.progress_invalid, 2);
 });
+
+t.test('errors and values that defeat serialization or printing still end the task', async (t) => {
+  const table = ObservableTaskTable.open({ name: uniqueTableName(t), maxTasks: 4, dataSize: 256 });
+  t.teardown(() => table.close());
+  const oddError = new Error('x');
+  (oddError as unknown as { message: unknown }).message = ['y'.repeat(1000)];
+  const hostileJson = {
+    toJSON(): never {
+      throw Object.create(null) as Error;
+    },
+  };
+  for (const [what, thrown] of [
+    ['an Error whose message is not a string', oddError],
+    ['a value whose toJSON throws something unprintable', hostileJson],
+  ] as const) {
+    let id = '';
+    const caught: unknown = await table
+      .run({ name: what, category: 'policy' }, async (report) => {
+        id = report.id;
+        throw thrown;
+      })
+      .then(
+        () => 'resolved',
+        (error: unknown) => error,
+      );
+    t.equal(caught, thrown, `${what}: reaches the caller unchanged`);
+    t.equal(table.getStatus(id)?.status, 'failed', `${what}: the row ends failed`);
+  }
+  t.equal(table.readMetrics().slotsUsed, 0, 'no slot stays claimed');
+
+  const cyclic: unknown[] = [];
+  cyclic.push(cyclic);
+  const result = await table.run({ name: 'cyclic arrays', category: 'policy' }, async (report) => {
+    const loose = report as unknown as {
+      status: (s: unknown, d?: unknown) => void;
+      progress: (p: unknown) => void;
+    };
+    loose.status(cyclic, null);
+    loose.progress(cyclic);
+    return 'ran on';
+  });
+  t.equal(result, 'ran on', 'a cyclic array as status or progress is counted, not thrown');
+});
