@@ -111,7 +111,8 @@ export class TaskTableNotReadyError extends ObservableTaskTableError {
       'ERR_TASK_TABLE_NOT_READY',
       table,
       `Table "${table}" exists but its creator has not finished initializing it. Retry in a ` +
-        `moment; if this persists the creator died while creating it: task-table rm ${table}`,
+        `moment. If this persists, the object is not a finished table (another program's, or ` +
+        `left by an older version): remove it with task-table rm --force ${table}`,
     );
   }
 }

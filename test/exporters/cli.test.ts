@@ -400,11 +400,20 @@ t.test('task-table rm: only tables, unless --force', async (t) => {
   t.equal(forced.code, 0, forced.stderr);
   t.notOk(existsSync(path), 'rm --force removes it');
 
-  // What a creator that died before writing the header leaves behind is still a table's.
-  writeFileSync(path, '');
-  const headerless = await runCli(['rm', name]);
-  t.equal(headerless.code, 0, headerless.stderr);
-  t.notOk(existsSync(path));
+  // A table appears under its name only once its header is written: an empty or zeroed
+  // object there is not one either.
+  for (const [what, bytes] of [
+    ['an empty object', Buffer.alloc(0)],
+    ['a zeroed object', Buffer.alloc(1 << 16)],
+  ] as const) {
+    writeFileSync(path, bytes);
+    const headerless = await runCli(['rm', name]);
+    t.equal(headerless.code, 1, `${what} is refused`);
+    t.match(headerless.stderr, /task-table rm --force/);
+    t.ok(existsSync(path), `${what} is left alone`);
+    t.equal((await runCli(['rm', '--force', name])).code, 0);
+    t.notOk(existsSync(path), `${what} goes with --force`);
+  }
 
   const help = await runCli(['rm', '--help']);
   t.match(help.stdout, /--force\s+\S/);

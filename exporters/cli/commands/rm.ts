@@ -2,7 +2,9 @@
 import {
   ObservableTaskTable,
   ObservableTaskTableError,
+  TaskTableCorruptError,
   TaskTableIncompatibleError,
+  TaskTableNotReadyError,
   TaskTablePermissionError,
 } from '../../../lib/index.js';
 import { CliError, argumentUsageError, flagValue, type Command } from '../args.js';
@@ -14,8 +16,8 @@ export const rmCommand: Command = {
   description:
     'Removes the shared-memory object of table NAME (/dev/shm/NAME on Linux). Processes that\n' +
     'have it open keep their mapping until they close it; the next open() creates a new table.\n' +
-    'Refuses an object that is not an observable-task-table (its header has another magic\n' +
-    'number) unless --force. A corrupt table, or one of another layout version, is removed.',
+    'Refuses an object that is not an observable-task-table (no header, or one with another\n' +
+    'magic number) unless --force. A corrupt table, or one of another layout version, is removed.',
   options: {
     force: {
       type: 'boolean',
@@ -46,28 +48,40 @@ export const rmCommand: Command = {
 
 /**
  * Attaches read-only to check that `name` holds an observable-task-table's header: the
- * same check open() makes. Anything with our magic number is a table, even a corrupt
- * one or one of another layout version, and so is an object whose creator died before
- * it wrote the header (magic still 0, or no header yet): those are what rm is for.
+ * same check open() makes. An object with our magic number is a table, even a corrupt one
+ * or one of another layout version: removing those is what rm is for. An object without a
+ * header (too short, or its magic still 0) is not one: on Linux a table appears under its
+ * name only once its header is written, so that is another program's object, or a
+ * leftover of an older version, and is removed only with --force.
  * @throws {CliError} when the object is not a table, or cannot be read to tell.
  */
 function checkIsTable(name: string): void {
   try {
     ObservableTaskTable.open({ name, readOnly: true }).close();
   } catch (error) {
+    const force = `to remove it anyway: task-table rm --force ${name}`;
     if (error instanceof TaskTableIncompatibleError && error.field === 'magic') {
       throw new CliError(
-        `"${name}" is not an observable-task-table (its header has another magic number); ` +
-          `to remove it anyway: task-table rm --force ${name}`,
+        `"${name}" is not an observable-task-table (its header has another magic number); ${force}`,
+      );
+    }
+    if (error instanceof TaskTableCorruptError && error.field === 'file size') {
+      throw new CliError(
+        `"${name}" is too short (${error.existing} bytes) to be an observable-task-table; ${force}`,
+      );
+    }
+    if (error instanceof TaskTableNotReadyError) {
+      throw new CliError(
+        `"${name}" has no table header (another program's object, or a table still being ` +
+          `created); ${force}`,
       );
     }
     if (error instanceof TaskTablePermissionError) {
       throw new CliError(
-        `cannot read "${name}" to check that it is an observable-task-table (${error.errno}); ` +
-          `to remove it anyway: task-table rm --force ${name}`,
+        `cannot read "${name}" to check that it is an observable-task-table (${error.errno}); ${force}`,
       );
     }
-    // Corrupt, another layout version, not initialized, or missing (unlink() says so).
+    // Corrupt, another layout version, or missing (unlink() says so).
     if (error instanceof ObservableTaskTableError) return;
     throw error;
   }
