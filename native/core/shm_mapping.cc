@@ -247,7 +247,9 @@ Result ShmMapping::Publish(const std::string& path, SysFailure* failure) {
   const char* syscall_name = "rename";
   bool renamed = RenameNoReplace(creating_path_, path) == 0;
   int err = renamed ? 0 : errno;
-  if (!renamed && (err == EINVAL || err == ENOSYS)) {
+  // EINVAL: the file system lacks the flag; ENOSYS, EPERM: the kernel, or a seccomp
+  // policy, refuses renameat2.
+  if (!renamed && (err == EINVAL || err == ENOSYS || err == EPERM)) {
     syscall_name = "link";
     err = link(creating_path_.c_str(), path.c_str()) == 0 ? 0 : errno;
   }

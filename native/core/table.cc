@@ -32,6 +32,14 @@ double NowMs() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
+// Milliseconds on a clock that never steps, for waits that must stay bounded when the
+// wall clock is set back.
+double MonotonicMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
 // How long, in all, one read call (getRow, one snapshot, one metrics scan) waits for live
 // writers that a reader finds mid-write once its spin is over. Such a writer was
 // descheduled inside its write (more runnable threads than cores), which lasts a
@@ -46,7 +54,7 @@ bool AwaitWriter(const RowHead* row, double* deadline_ms) {
   // relaxed: only the holder's pid is needed, to skip waiting for a dead writer.
   const uint32_t holder = ClaimPid(row->claim.load(std::memory_order_relaxed));
   if (!PidExists(holder)) return false;
-  if (*deadline_ms == 0) *deadline_ms = NowMs() + kWriterWaitBudgetMs;
+  if (*deadline_ms == 0) *deadline_ms = MonotonicMs() + kWriterWaitBudgetMs;
   for (int round = 0;; ++round) {
     if (round < 8) {
       sched_yield();  // lets a writer waiting for this CPU run
@@ -56,7 +64,7 @@ bool AwaitWriter(const RowHead* row, double* deadline_ms) {
     }
     // relaxed: a hint only; the read that follows validates the sequence as usual.
     if ((row->seq.load(std::memory_order_relaxed) & 1u) == 0) return true;
-    if (NowMs() >= *deadline_ms) return false;
+    if (MonotonicMs() >= *deadline_ms) return false;
   }
 }
 
