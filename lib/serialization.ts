@@ -70,12 +70,8 @@ function printable(value: unknown): string {
 function serializeFitted(data: unknown, limit: number): SerializedData {
   if (data === null || data === undefined) return { text: '' };
   const value = data instanceof Error ? serializeError(data) : data;
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    return notSerializable(printable(error instanceof Error ? error.message : error), limit);
-  }
+  // Cycles and BigInt throw here; serializeData() turns that into the marker.
+  const text: string | undefined = JSON.stringify(value);
   if (typeof text !== 'string') return notSerializable(`a ${typeof data} is not JSON`, limit);
   const bytes = utf8Length(text, limit);
   if (bytes <= limit) return { text };
